@@ -1,0 +1,119 @@
+/*
+ * memio/sys.h — the I/O system that code under test is written against.
+ *
+ * Code that drives a TUN/TAP device calls memio_open/read/write/ioctl/poll on
+ * a memio_sys instead of the libc calls of the same names.  Production passes
+ * memio_sys_os(), the real system calls; tests pass memio_sys_memory(), an
+ * in-memory system whose /dev/net/tun behaves like the kernel's.
+ *
+ * Every call follows POSIX conventions: on success it returns what the
+ * system call returns, on failure -1 with errno set to the errno the Linux
+ * kernel gives for the same call.
+ */
+#ifndef MEMIO_SYS_H
+#define MEMIO_SYS_H
+
+#include <poll.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct memio_sys memio_sys;
+
+/* The real system calls.  Static: never NULL, never freed (memio_sys_free
+ * ignores it).  Thread-safe as the system calls are. */
+memio_sys *memio_sys_os(void);
+
+/* A new, empty in-memory system: no devices registered (see
+ * memio_register_device and memio_register_tun in device.h), both seed
+ * permissions granted, descriptors numbered from 8192.  Returns NULL with
+ * errno ENOMEM on failure.  The caller owns it and frees it with
+ * memio_sys_free.  Safe to use from several threads at once. */
+memio_sys *memio_sys_memory(void);
+
+/* Frees a memory system and everything it holds: descriptors, devices,
+ * tunnels, queued frames.  Calls blocked in it on other threads are woken
+ * and return -1 with EBADF; free waits for them to leave first.  A call that
+ * starts after free has begun is undefined behaviour.  No-op for the os
+ * system and for NULL. */
+void memio_sys_free(memio_sys *sys);
+
+/* Nonzero when sys is a memory system, zero for the os system. */
+int memio_sys_is_memory(const memio_sys *sys);
+
+/* open(2).  On a memory system, `path` must name a registered device:
+ * an unregistered path fails with ENOSYS (the seed's documented behaviour;
+ * the kernel says ENOENT), an open denied by memio_sys_set_permissions with
+ * EPERM.  The descriptor returned by a memory system is >= 8192, never
+ * reused, and not a kernel descriptor. */
+int memio_open(memio_sys *sys, const char *path, int flags, ... /* mode_t mode */);
+
+/* read(2), write(2), readv(2), writev(2), close(2). */
+ssize_t memio_read(memio_sys *sys, int fd, void *buf, size_t len);
+ssize_t memio_write(memio_sys *sys, int fd, const void *buf, size_t len);
+ssize_t memio_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt);
+ssize_t memio_writev(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt);
+int memio_close(memio_sys *sys, int fd);
+
+/* ioctl(2): `arg` is read as the kernel reads it — a pointer for most
+ * requests, a plain value for TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP,
+ * TUNSETLINK, TUNSETOFFLOAD, TUNSETNOCSUM and TUNSETDEBUG. */
+int memio_ioctl(memio_sys *sys, int fd, unsigned long request, ... /* void *arg */);
+
+/* fcntl(2): F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_GETOWN, F_SETOWN, F_GETSIG,
+ * F_SETSIG, F_DUPFD, F_DUPFD_CLOEXEC on a memory system; any other command
+ * fails with EINVAL. */
+int memio_fcntl(memio_sys *sys, int fd, int cmd, ... /* arg, as fcntl(2) takes it */);
+
+/* poll(2).  A memory system polls its own descriptors; a descriptor it does
+ * not hold gets POLLNVAL (a negative fd is skipped, as poll(2) does). */
+int memio_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout_ms);
+
+/* Sends one UDP datagram toward the code under test.
+ *
+ * os: from a UDP socket connected to `to`; `from` (may be NULL) receives the
+ * address and port the datagram really left from.
+ *
+ * memory: builds the datagram as the kernel would send it (IPv4 with DF set,
+ * TTL 64, valid IP and UDP checksums; semantics case E03) and queues it on a
+ * tunnel for the code under test to read: the tunnel whose address
+ * (memio_tunnel_set_address) covers `to`, else the only attached tunnel that
+ * is up.  The source is that tunnel's own address, or 192.0.2.1 when it has
+ * none, and an ephemeral port (32768 upwards, one per datagram).
+ *
+ * Returns 0 when the datagram is on its way, -1 with errno otherwise:
+ * ENETUNREACH (no tunnel, or several and no route), EAFNOSUPPORT (not IPv4),
+ * EINVAL (tolen too short), EFAULT (NULL `to`, or NULL payload with len > 0),
+ * EMSGSIZE (len > 65507), and the errnos of memio_tunnel_inject when the
+ * kernel would have dropped it (ENOBUFS when the queue is full, ...). */
+int memio_send_udp(memio_sys *sys, const void *payload, size_t len,
+                   const struct sockaddr *to, socklen_t tolen,
+                   struct sockaddr_storage *from);
+
+/* Returns a new descriptor of `sys` on which memio_read returns the payload
+ * of each UDP datagram that the code under test sends through `tunnel_fd`
+ * to `at`, from the moment of this call; memio_close ends it.
+ *
+ * os: a UDP socket bound to `at`; tunnel_fd is not used.
+ *
+ * memory: the descriptor acts like a bound UDP socket: it receives what a
+ * kernel socket bound to `at` would (valid checksums, or checksum 0 on IPv4;
+ * on a TAP, a destination MAC the kernel accepts), reads block unless
+ * O_NONBLOCK is set with memio_fcntl, and it polls like a socket.  Datagrams
+ * the kernel would drop are counted in the tunnel's statistics.  Errors:
+ * EBADF (tunnel_fd not open), EBADFD (not an attached tunnel), EINVAL (port
+ * 0 or tolen too short), EAFNOSUPPORT (not IPv4), EADDRINUSE (another
+ * receive descriptor of the tunnel holds the same address and port). */
+int memio_receive_udp(memio_sys *sys, int tunnel_fd,
+                      const struct sockaddr *at, socklen_t atlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMIO_SYS_H */

@@ -1,0 +1,212 @@
+/*
+ * memory.h — the in-memory system's insides, shared by sys_memory.c (the
+ * descriptor table, the device registry, waiting), tun.c (the TUN/TAP
+ * device and the test side of a tunnel) and udp.c (send_udp, receive_udp).
+ *
+ * Locking: one mutex per system guards everything below.  Device callbacks
+ * and the mem__ functions run with it held unless they say otherwise; a
+ * caller that must wait releases it only inside mem__wait.
+ */
+#ifndef MEMIO_MEMORY_H
+#define MEMIO_MEMORY_H
+
+#include <memio/device.h>
+#include <memio/tunnel.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "sys_internal.h"
+
+#define MEM_FD_BASE 8192
+
+/* One thread blocked in the system: it sleeps reading its eventfd, and a
+ * waker writes to it.  Made only when a call first has to block, kept in a
+ * pool for the next one (an eventfd costs microseconds to create). */
+struct mem_waiter {
+    int efd;
+    struct mem_waiter *prev, *next; /* the active list, or the pool (next only) */
+};
+
+/* An open file description: what a descriptor refers to. */
+struct memio_file {
+    struct mem_sys *sys;
+    const memio_device_class *cls;
+    void *data;
+    int open_flags; /* as given to open(2) */
+    int flags;      /* as F_GETFL reports them */
+    pid_t owner;    /* F_SETOWN: who gets SIGIO under O_ASYNC (I05) */
+    int sig;        /* F_SETSIG: 0 means SIGIO */
+    unsigned ndesc; /* descriptors referring to it */
+    unsigned refs;  /* descriptors + calls in progress */
+    bool closed;    /* its last descriptor was closed */
+};
+
+struct mem_fd {
+    memio_file *file;
+    bool cloexec;
+};
+
+struct mem_device_reg {
+    char *path;
+    const memio_device_class *cls;
+};
+
+/* A signal to send once the lock is released (SIGIO under O_ASYNC). */
+struct mem_signal {
+    pid_t pid;
+    int sig;
+};
+
+struct mem_sys {
+    memio_sys base;
+    pthread_mutex_t lock;
+    pthread_cond_t idle; /* memio_sys_free waits on it for blocked calls to leave */
+    unsigned perms;
+    bool freeing;
+
+    struct mem_fd *fds; /* index: fd - MEM_FD_BASE; never reused */
+    size_t nfds, fds_cap;
+
+    struct mem_device_reg *devs;
+    size_t ndevs;
+
+    struct mem_waiter *active, *pool;
+    unsigned blocked;
+
+    /* The network namespace: every tunnel ever made (for memio_sys_free and
+     * for pointers that outlive their device), and the live ones by name. */
+    struct memio_tunnel *all_tunnels;
+    struct memio_tunnel *live_tunnels;
+    int next_ifindex;
+    uint16_t next_port;
+    uint16_t next_ip_id;
+};
+
+static inline struct mem_sys *mem_sys_of(memio_sys *sys)
+{
+    return (struct mem_sys *)sys;
+}
+
+/* sys_memory.c */
+bool mem__is_memory(const memio_sys *sys);
+void mem__lock(struct mem_sys *ms);
+void mem__unlock(struct mem_sys *ms);
+/* The file behind fd, or NULL with EBADF. */
+memio_file *mem__file(struct mem_sys *ms, int fd);
+/* Wakes every blocked call; costs nothing when none waits. */
+void mem__wake_all(struct mem_sys *ms);
+/* Blocks until woken, a signal, the deadline (ms since CLOCK_MONOTONIC's
+ * epoch, or -1 for none) or the file's closing (f may be NULL).  Returns 0
+ * when woken, 1 at the deadline, -1 with EINTR or EBADF. */
+int mem__wait(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_read);
+/* Allocates a new descriptor for a fresh file of class cls; the class's
+ * open is NOT called.  Returns the fd or -1 with errno. */
+int mem__install(struct mem_sys *ms, const memio_device_class *cls, int flags,
+                 memio_file **out);
+/* Sends the signals collected while the lock was held. */
+void mem__send_signals(const struct mem_signal *sigs, size_t n);
+/* Whether any iovec entry with bytes has a pointer into the first page. */
+bool mem__iov_bad(const struct iovec *iov, int iovcnt);
+/* Copies len bytes from src into the iovec, starting at offset off. */
+void mem__iov_put(const struct iovec *iov, int iovcnt, size_t off, const void *src,
+                  size_t len);
+/* Copies len bytes from the iovec, starting at offset off, into dst. */
+void mem__iov_get(const struct iovec *iov, int iovcnt, size_t off, void *dst,
+                  size_t len);
+
+/* tun.c */
+void mem__tunnels_free(struct mem_sys *ms);
+/* The kernel's transmit path toward the program, in two steps so that a
+ * frame can be built in place: reserve checks what tun_net_xmit checks
+ * (device, link, carrier, an attached queue, room: each failure counted in
+ * tx_dropped, with errno ENODEV, ENETDOWN, ENOLINK, ENXIO, ENOBUFS), picks
+ * the queue from the frame's first headlen bytes, and returns a slot of len
+ * bytes; the caller fills slot->buf and slot->len, then commits, which wakes
+ * readers and names the SIGIO to send once the lock is released. */
+struct tun_file;
+struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *head,
+                                        size_t headlen, size_t len, struct tun_file **q);
+void mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct mem_signal *sig);
+bool mem__tun_is_file(const memio_file *f);
+struct memio_tunnel *mem__tun_of_file(const memio_file *f);
+/* The drop reason for a frame the program wrote (see memio_tunnel_classify),
+ * and where its UDP datagram is; locked. */
+struct udp4_dest {
+    struct in_addr dst;
+    uint16_t dport; /* network order */
+    struct in_addr src;
+    uint16_t sport; /* network order */
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/* One attached descriptor of a tunnel: the kernel's struct tun_file, and
+ * its queue of frames toward the program (the kernel's tx_ring). */
+struct tun_file {
+    memio_file *file;
+    struct memio_tunnel *tun; /* NULL before TUNSETIFF and after deletion */
+    bool rcv_shutdown;        /* the device was deleted under it (I07) */
+    int sndbuf;               /* TUNGETSNDBUF/TUNSETSNDBUF (C23-C27) */
+    struct ring rxq;
+};
+
+/* A receive descriptor (memio_receive_udp): a bound UDP socket's stand-in. */
+struct udp_sock;
+
+struct memio_tunnel {
+    struct mem_sys *sys;
+    struct memio_tunnel *next_all;              /* every tunnel of the system */
+    struct memio_tunnel *prev_live, *next_live; /* the live ones */
+
+    char name[16];
+    char requested[16];
+    int open_flags; /* open(2) flags of the creating descriptor */
+    int given_flags; /* TUNSETIFF's ifr_flags as given (B47) */
+    unsigned flags; /* the kernel's tun->flags: type, TUN_FEATURES, IFF_PERSIST */
+    int ifindex;
+    bool exists, up, carrier;
+    unsigned txqueuelen;
+    uint8_t mac[6];
+    uint8_t peer_mac[6]; /* the source MAC of the program's last frame (TAP) */
+    bool peer_mac_known;
+    bool has_addr;
+    struct in_addr addr;
+    int prefix_len;
+
+    struct tun_file **queues;
+    unsigned numqueues, queues_cap;
+
+    struct ring takeq; /* frames the program wrote, for memio_tunnel_take */
+    size_t take_cap;
+    uint8_t *scratch;  /* a gathered writev, reused */
+    size_t scratch_cap;
+    struct udp_sock *socks;
+
+    memio_tunnel_stats stats;
+    int fail_write_err, fail_read_err, empty_read_err;
+    unsigned fail_writes, fail_reads;
+};
+
+/* udp.c */
+extern const memio_device_class mem__udp_class;
+/* Offers a frame the program wrote to the tunnel's receive descriptors.
+ * Returns true when it was addressed to one (delivered or dropped, and
+ * counted), false when it belongs in take's queue. */
+bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
+                       uint16_t pi_proto);
+/* The tunnel is going away from under its receive descriptors. */
+void mem__udp_unlink_all(struct memio_tunnel *t);
+memio_drop_reason mem__udp4_check(const uint8_t *ip, size_t len, struct udp4_dest *d);
+int mem__send_udp(memio_sys *sys, const void *payload, size_t len,
+                  const struct sockaddr *to, socklen_t tolen,
+                  struct sockaddr_storage *from);
+int mem__receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
+                     socklen_t atlen);
+int mem__tunnel_send_udp_locked(struct memio_tunnel *t, const void *payload, size_t len,
+                                const struct sockaddr_in *to,
+                                struct sockaddr_storage *from, struct mem_signal *sig);
+
+#endif /* MEMIO_MEMORY_H */
