@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs memio's whole test suite on a fresh Debian machine: installs what it
+# needs, then
+#   1. builds and runs every suite with CTest (the kernel-device halves run
+#      in private network namespaces when root; otherwise they are skipped);
+#   2. builds and runs them again under AddressSanitizer + UBSan;
+#   3. runs the suites under valgrind;
+#   4. installs memio to a temporary prefix and builds a consumer with
+#      pkg-config and with CMake's find_package.
+# Exits non-zero when anything fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+memio_ensure_packages "${MEMIO_BUILD_PACKAGES[@]}" "${MEMIO_TEST_PACKAGES[@]}"
+jobs=$(nproc)
+
+echo "== 1. build and test =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs" >/dev/null
+ctest --test-dir build --output-on-failure
+
+echo "== 2. AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMIO_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs" >/dev/null
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure
+
+echo "== 3. valgrind =="
+bash scripts/valgrind.sh build
+
+echo "== 4. the installed package, from a consumer =="
+bash scripts/consumer.sh build
+
+echo "memio: all test stages passed"
