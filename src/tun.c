@@ -685,11 +685,16 @@ static ssize_t tun_write(memio_file *f, const struct iovec *iov, int iovcnt)
         errno = EINVAL; /* G02, G04, G15, G17, G30 */
         return -1;
     }
+    /* A failed allocation (D23b) and a faulting copy of the packet are
+     * counted in rx_dropped, as tun_get_user counts them; the PI and vnet
+     * header copies above are not. */
     if (len > TUN_MAX_WRITE) {
+        t->stats.rx_dropped++;
         errno = ENOBUFS; /* D23b */
         return -1;
     }
     if (len && mem__iov_bad(iov, iovcnt)) {
+        t->stats.rx_dropped++;
         errno = EFAULT;
         return -1;
     }
