@@ -19,5 +19,5 @@ memio_ensure_packages() {
 }
 
 # What building and testing memio needs.
-MEMIO_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libcmocka-dev)
+MEMIO_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libcmocka-dev libpcap-dev)
 MEMIO_TEST_PACKAGES=(iproute2 valgrind)

@@ -66,6 +66,10 @@ struct mem_sys {
     pthread_cond_t idle; /* memio_sys_free waits on it for blocked calls to leave */
     unsigned perms;
     bool freeing;
+    /* The credentials the memory system acts with (L01-L08). */
+    uid_t euid;
+    gid_t egid;
+    bool cap_net_admin;
 
     struct mem_fd *fds; /* index: fd - MEM_FD_BASE; never reused */
     size_t nfds, fds_cap;
@@ -124,12 +128,20 @@ void mem__tunnels_free(struct mem_sys *ms);
  * (device, link, carrier, an attached queue, room: each failure counted in
  * tx_dropped, with errno ENODEV, ENETDOWN, ENOLINK, ENXIO, ENOBUFS), picks
  * the queue from the frame's first headlen bytes, and returns a slot of len
- * bytes; the caller fills slot->buf and slot->len, then commits, which wakes
- * readers and names the SIGIO to send once the lock is released. */
+ * bytes; the caller fills slot->buf, slot->len and slot->aux, then commits,
+ * which runs the TAP's TX filter and socket filter (G24, G25: -1 with EPERM
+ * and counted when they drop it; the socket filter may trim it), queues it,
+ * wakes readers and names the SIGIO to send once the lock is released. */
 struct tun_file;
+/* ring_slot.aux of a frame toward the program: its UDP checksum was left
+ * unfinished under TUN_F_CSUM (M09, M14). */
+#define SLOT_CSUM_PARTIAL 1u
 struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *head,
                                         size_t headlen, size_t len, struct tun_file **q);
-void mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct mem_signal *sig);
+int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring_slot *slot,
+                         struct mem_signal *sig);
+/* Nonzero when the program turned on TUN_F_CSUM with TUNSETOFFLOAD. */
+bool mem__tun_csum_offload(const struct memio_tunnel *t);
 bool mem__tun_is_file(const memio_file *f);
 struct memio_tunnel *mem__tun_of_file(const memio_file *f);
 /* The drop reason for a frame the program wrote (see memio_tunnel_classify),
@@ -149,7 +161,10 @@ struct tun_file {
     memio_file *file;
     struct memio_tunnel *tun; /* NULL before TUNSETIFF and after deletion */
     bool rcv_shutdown;        /* the device was deleted under it (I07) */
+    bool detached;            /* TUNSETQUEUE IFF_DETACH_QUEUE (M02-M05) */
+    bool filtered;            /* the device's socket filter applies (C09) */
     int sndbuf;               /* TUNGETSNDBUF/TUNSETSNDBUF (C23-C27) */
+    int ifindex_req;          /* TUNSETIFINDEX: the next device's ifindex (B49) */
     struct ring rxq;
 };
 
@@ -176,8 +191,26 @@ struct memio_tunnel {
     struct in_addr addr;
     int prefix_len;
 
+    /* Attached descriptors: the numqueues active queues first, then the
+     * numdisabled ones detached with TUNSETQUEUE. */
     struct tun_file **queues;
-    unsigned numqueues, queues_cap;
+    unsigned numqueues, numdisabled, queues_cap;
+
+    int link_type;      /* dev->type: ARPHRD_NONE or ARPHRD_ETHER; TUNSETLINK (C44) */
+    int vnet_hdr_sz;    /* 10 unless TUNSETVNETHDRSZ (C30-C33) */
+    bool vnet_le;       /* TUNSETVNETLE (C34, C35) */
+    unsigned offload;   /* TUNSETOFFLOAD's TUN_F_* bits (C37-C43) */
+    bool has_owner, has_group; /* TUNSETOWNER, TUNSETGROUP (C17-C20, L03-L08) */
+    uid_t owner;
+    gid_t group;
+    unsigned txflt_count;      /* TUNSETTXFILTER (C46-C48, G24) */
+    uint8_t txflt_addr[8][6];
+    uint64_t txflt_mask;
+    bool txflt_hash;           /* multicast addresses beyond the exact 8 */
+    struct mem_bpf_prog *filter; /* TUNATTACHFILTER (C08-C12, G25) */
+    uint16_t fprog_len;        /* as the program gave it, for TUNGETFILTER */
+    void *fprog_ptr;
+    bool filter_attached;
 
     struct ring takeq; /* frames the program wrote, for memio_tunnel_take */
     size_t take_cap;
@@ -190,13 +223,22 @@ struct memio_tunnel {
     unsigned fail_writes, fail_reads;
 };
 
+/* bpf.c: classic BPF, run by libpcap's interpreter. */
+struct mem_bpf_prog;
+/* Copies and validates n instructions (struct sock_filter); NULL with
+ * EINVAL (invalid program) or ENOMEM. */
+struct mem_bpf_prog *mem__bpf_new(const void *insns, unsigned n);
+void mem__bpf_free(struct mem_bpf_prog *p);
+/* What the program returns for the packet: 0 drops it, less than len trims it. */
+unsigned mem__bpf_run(const struct mem_bpf_prog *p, const uint8_t *pkt, size_t len);
+
 /* udp.c */
 extern const memio_device_class mem__udp_class;
 /* Offers a frame the program wrote to the tunnel's receive descriptors.
  * Returns true when it was addressed to one (delivered or dropped, and
  * counted), false when it belongs in take's queue. */
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
-                       uint16_t pi_proto);
+                       uint16_t pi_proto, bool csum_partial);
 /* The tunnel is going away from under its receive descriptors. */
 void mem__udp_unlink_all(struct memio_tunnel *t);
 memio_drop_reason mem__udp4_check(const uint8_t *ip, size_t len, struct udp4_dest *d);

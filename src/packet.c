@@ -225,7 +225,8 @@ ssize_t memio_packet_ether(void *buf, size_t cap, const uint8_t dst[MEMIO_ETH_AL
 /* Checks an IPv4 packet the way ip_rcv_core, ip_local_deliver and udp_rcv
  * do, in their order, and fills *out only when the kernel would hand the
  * datagram to a socket. */
-enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, memio_udp4_view *out)
+enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, bool verify_udp_csum,
+                                            memio_udp4_view *out)
 {
     const uint8_t *p = ip;
     struct iphdr iph;
@@ -267,7 +268,7 @@ enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, memio_ud
     if (ulen < MEMIO_UDP_HLEN || ulen > ip_payload)
         return U4_UDP_LENGTH;
     /* A zero checksum means the sender computed none (D06). */
-    if (udp.check != 0) {
+    if (udp.check != 0 && verify_udp_csum) {
         uint32_t acc = udp4_pseudo_sum(iph.saddr, iph.daddr, (uint16_t)ulen);
         acc = memio_csum_add(acc, p + hlen, ulen);
         if (memio_csum_fold(acc) != 0)
@@ -299,7 +300,7 @@ int memio_packet_parse_udp4(const void *ip, size_t len, memio_udp4_view *out)
         errno = EFAULT;
         return -1;
     }
-    switch (packet__udp4_check(ip, len, &v)) {
+    switch (packet__udp4_check(ip, len, true, &v)) {
     case U4_OK:
         *out = v;
         return 0;

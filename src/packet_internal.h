@@ -7,6 +7,7 @@
 #define MEMIO_PACKET_INTERNAL_H
 
 #include <memio/packet.h>
+#include <stdbool.h>
 
 enum packet_udp4_verdict {
     U4_OK = 0,
@@ -20,8 +21,11 @@ enum packet_udp4_verdict {
 };
 
 /* Checks ip (len bytes, an IPv4 packet) as ip_rcv_core and udp_rcv do, in
- * their order; fills *out only when it returns U4_OK.  Pointers must be
- * valid. */
-enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, memio_udp4_view *out);
+ * their order; fills *out only when it returns U4_OK.  verify_udp_csum is
+ * false for a datagram the writer marked CHECKSUM_PARTIAL (a virtio-net
+ * header with NEEDS_CSUM), whose checksum the kernel trusts.  Pointers must
+ * be valid. */
+enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, bool verify_udp_csum,
+                                            memio_udp4_view *out);
 
 #endif

@@ -67,6 +67,9 @@ memio_sys *memio_sys_memory(void)
     ms->next_ifindex = 2; /* lo is 1, as in every network namespace */
     ms->next_port = 32768; /* the start of Linux's ephemeral range */
     ms->next_ip_id = 1;
+    ms->euid = geteuid();
+    ms->egid = getegid();
+    ms->cap_net_admin = true;
     return &ms->base;
 }
 
@@ -79,6 +82,20 @@ void memio_sys_set_permissions(memio_sys *sys, unsigned perms)
     ms = mem_sys_of(sys);
     mem__lock(ms);
     ms->perms = perms;
+    mem__unlock(ms);
+}
+
+void memio_sys_set_credentials(memio_sys *sys, uid_t euid, gid_t egid, int cap_net_admin)
+{
+    struct mem_sys *ms;
+
+    if (!mem__is_memory(sys))
+        return;
+    ms = mem_sys_of(sys);
+    mem__lock(ms);
+    ms->euid = euid;
+    ms->egid = egid;
+    ms->cap_net_admin = cap_net_admin != 0;
     mem__unlock(ms);
 }
 
@@ -293,6 +310,23 @@ void memio_file_notify(memio_file *f)
 int memio_file_flags(const memio_file *f)
 {
     return f->flags;
+}
+
+void memio_file_set_owner(memio_file *f, pid_t owner)
+{
+    f->owner = owner;
+}
+
+/* Changes the file's flags; a change of O_ASYNC goes to the class's
+ * fasync, as setfl and FIOASYNC do. */
+static int file_set_flags(memio_file *f, int flags)
+{
+    int was = f->flags & O_ASYNC;
+
+    f->flags = flags;
+    if (was != (flags & O_ASYNC) && f->cls->fasync)
+        return f->cls->fasync(f, (flags & O_ASYNC) != 0);
+    return 0;
 }
 
 void *memio_file_data(const memio_file *f)
@@ -585,9 +619,8 @@ static int vfs_ioctl(struct mem_sys *ms, int fd, memio_file *f, unsigned int cmd
         memcpy(&v, arg, sizeof(v));
         {
             int bit = cmd == FIONBIO ? O_NONBLOCK : O_ASYNC;
-            f->flags = v ? f->flags | bit : f->flags & ~bit;
+            *ret = file_set_flags(f, v ? f->flags | bit : f->flags & ~bit);
         }
-        *ret = 0;
         return 1;
     default:
         return 0;
@@ -642,8 +675,7 @@ static int mem_fcntl(memio_sys *sys, int fd, int cmd, unsigned long arg)
         r = f->flags;
         break;
     case F_SETFL:
-        f->flags = (f->flags & ~SETFL_MASK) | ((int)arg & SETFL_MASK);
-        r = 0;
+        r = file_set_flags(f, (f->flags & ~SETFL_MASK) | ((int)arg & SETFL_MASK));
         break;
     case F_GETFD:
         r = ms->fds[fd - MEM_FD_BASE].cloexec ? FD_CLOEXEC : 0;

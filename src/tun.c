@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
@@ -25,6 +26,13 @@
 #include "memory.h"
 
 /* The TUNSETIFF flags the kernel stores (TUN_FEATURES in tun.c). */
+#ifndef SIOCGSKNS
+#define SIOCGSKNS 0x894C /* <linux/sockios.h>: the socket's network namespace */
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
 #define TUN_FEATURES \
     (IFF_NO_PI | IFF_ONE_QUEUE | IFF_VNET_HDR | IFF_MULTI_QUEUE | IFF_NAPI | IFF_NAPI_FRAGS)
 /* TUNGETFEATURES: 0x7173 here (A09); IFF_TUN_EXCL is accepted, not advertised. */
@@ -51,9 +59,34 @@ static inline bool has_pi(const struct memio_tunnel *t)
     return !(t->flags & IFF_NO_PI);
 }
 
-/* The per-tunnel vnet header size: stored on the tunnel because the kernel
- * keeps it per device (TUNSETVNETHDRSZ); 0 when IFF_VNET_HDR is off. */
-static int vnet_hdr_len(const struct memio_tunnel *t, const struct tun_file *tf);
+/* tun16_to_cpu / cpu_to_tun16: the virtio-net header is little-endian when
+ * TUNSETVNETLE says so or the host is (virtio's legacy rule). */
+static inline bool vnet_is_le(const struct memio_tunnel *t)
+{
+    return t->vnet_le || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+}
+
+static inline unsigned vnet16(const struct memio_tunnel *t, uint16_t v)
+{
+    const uint8_t *b = (const uint8_t *)&v;
+    return vnet_is_le(t) ? (unsigned)(b[0] | b[1] << 8) : (unsigned)(b[0] << 8 | b[1]);
+}
+
+static inline uint16_t cpu_to_vnet16(const struct memio_tunnel *t, unsigned v)
+{
+    uint8_t b[2];
+    uint16_t r;
+    if (vnet_is_le(t)) {
+        b[0] = (uint8_t)v;
+        b[1] = (uint8_t)(v >> 8);
+    } else {
+        b[0] = (uint8_t)(v >> 8);
+        b[1] = (uint8_t)v;
+    }
+    memcpy(&r, b, 2);
+    return r;
+}
+
 
 /* --- the name space -------------------------------------------------- */
 
@@ -184,9 +217,12 @@ static void live_unlink(struct mem_sys *ms, struct memio_tunnel *t)
 
 /* --- attaching ---------------------------------------------------------- */
 
-static int queue_add(struct memio_tunnel *t, struct tun_file *tf)
+/* Makes room for one more attached descriptor. */
+static int queues_reserve(struct memio_tunnel *t)
 {
-    if (t->numqueues == t->queues_cap) {
+    unsigned n = t->numqueues + t->numdisabled;
+
+    if (n == t->queues_cap) {
         unsigned cap = t->queues_cap ? t->queues_cap * 2 : 1;
         struct tun_file **q = realloc(t->queues, cap * sizeof(*q));
         if (!q) {
@@ -196,23 +232,66 @@ static int queue_add(struct memio_tunnel *t, struct tun_file *tf)
         t->queues = q;
         t->queues_cap = cap;
     }
-    t->queues[t->numqueues++] = tf;
-    tf->tun = t;
-    tf->rcv_shutdown = false;
     return 0;
 }
 
-/* tun_attach's checks (B26, B38). */
-static int attach_check(const struct memio_tunnel *t)
+static unsigned queue_index(const struct memio_tunnel *t, const struct tun_file *tf)
+{
+    unsigned i;
+
+    for (i = 0; i < t->numqueues + t->numdisabled; i++)
+        if (t->queues[i] == tf)
+            return i;
+    return ~0u;
+}
+
+/* Swaps entries i and j of the queue array. */
+static void queue_swap(struct memio_tunnel *t, unsigned i, unsigned j)
+{
+    struct tun_file *x = t->queues[i];
+    t->queues[i] = t->queues[j];
+    t->queues[j] = x;
+}
+
+/* tun_attach's checks (B26, B38): a single-queue device takes one queue, a
+ * multiqueue one 256, detached ones included. */
+static int attach_check(const struct memio_tunnel *t, const struct tun_file *tf)
 {
     if (!(t->flags & IFF_MULTI_QUEUE) && t->numqueues == 1) {
         errno = EBUSY;
         return -1;
     }
-    if (t->numqueues == TUN_MAX_QUEUES) {
+    if (!tf->detached && t->numqueues + t->numdisabled == TUN_MAX_QUEUES) {
         errno = E2BIG;
         return -1;
     }
+    return 0;
+}
+
+/* tun_attach: tf becomes an active queue of t.  Passing IFF_NOFILTER (the
+ * IFF_NO_PI bit) when attaching skips the device's socket filter. */
+static int queue_attach(struct memio_tunnel *t, struct tun_file *tf, bool skip_filter)
+{
+    if (attach_check(t, tf) < 0)
+        return -1;
+    if (tf->detached) {
+        /* Re-enable: move it from the disabled part to the active end. */
+        queue_swap(t, queue_index(t, tf), t->numqueues);
+        t->numqueues++;
+        t->numdisabled--;
+        tf->detached = false;
+    } else {
+        if (queues_reserve(t) < 0)
+            return -1;
+        /* The first disabled entry moves to the end to make room. */
+        t->queues[t->numqueues + t->numdisabled] = t->queues[t->numqueues];
+        t->queues[t->numqueues] = tf;
+        t->numqueues++;
+        tf->sndbuf = tf->sndbuf ? tf->sndbuf : INT_MAX;
+    }
+    tf->tun = t;
+    tf->rcv_shutdown = false;
+    tf->filtered = t->filter_attached && !skip_filter;
     return 0;
 }
 
@@ -227,24 +306,42 @@ static void tunnel_destroy(struct mem_sys *ms, struct memio_tunnel *t)
 {
     unsigned i;
 
-    for (i = 0; i < t->numqueues; i++) {
+    for (i = 0; i < t->numqueues + t->numdisabled; i++) {
         struct tun_file *tf = t->queues[i];
         queue_purge(t, tf);
         ring_free(&tf->rxq);
         tf->tun = NULL;
+        tf->detached = false;
         /* tun_detach_all: a reader asleep in tun_ring_recv returns EFAULT (I07). */
         tf->rcv_shutdown = true;
     }
-    t->numqueues = 0;
+    t->numqueues = t->numdisabled = 0;
     t->exists = false;
     live_unlink(ms, t);
     mem__udp_unlink_all(t);
     free(t->scratch);
     t->scratch = NULL;
     t->scratch_cap = 0;
+    mem__bpf_free(t->filter);
+    t->filter = NULL;
+    t->filter_attached = false;
     mem__wake_all(ms);
 }
 
+/* TUNSETQUEUE IFF_DETACH_QUEUE: the queue stays attached to the device but
+ * gets no traffic; what it held is dropped (M02, M03). */
+static void queue_disable(struct memio_tunnel *t, struct tun_file *tf)
+{
+    unsigned i = queue_index(t, tf);
+
+    queue_swap(t, i, t->numqueues - 1);
+    t->numqueues--;
+    t->numdisabled++;
+    tf->detached = true;
+    queue_purge(t, tf);
+}
+
+/* The descriptor's last close (__tun_detach with clean set). */
 static void queue_detach(struct mem_sys *ms, struct tun_file *tf)
 {
     struct memio_tunnel *t = tf->tun;
@@ -252,18 +349,20 @@ static void queue_detach(struct mem_sys *ms, struct tun_file *tf)
 
     if (!t)
         return;
-    for (i = 0; i < t->numqueues; i++) {
-        if (t->queues[i] == tf) {
-            memmove(&t->queues[i], &t->queues[i + 1],
-                    (t->numqueues - i - 1) * sizeof(*t->queues));
-            t->numqueues--;
-            break;
-        }
+    i = queue_index(t, tf);
+    if (tf->detached) {
+        t->queues[i] = t->queues[t->numqueues + t->numdisabled - 1];
+        t->numdisabled--;
+    } else {
+        queue_swap(t, i, t->numqueues - 1);
+        t->queues[t->numqueues - 1] = t->queues[t->numqueues + t->numdisabled - 1];
+        t->numqueues--;
     }
     queue_purge(t, tf);
     ring_free(&tf->rxq);
     tf->tun = NULL;
-    if (t->numqueues == 0) {
+    tf->detached = false;
+    if (t->numqueues == 0 && t->numdisabled == 0) {
         if (t->flags & IFF_PERSIST)
             t->carrier = false; /* I16: a persistent device without fds */
         else
@@ -272,22 +371,39 @@ static void queue_detach(struct mem_sys *ms, struct tun_file *tf)
     mem__wake_all(ms);
 }
 
-static struct memio_tunnel *tunnel_new(struct mem_sys *ms, unsigned type)
+static bool ifindex_in_use(struct mem_sys *ms, int idx)
+{
+    struct memio_tunnel *t;
+
+    if (idx == 1)
+        return true; /* lo */
+    for (t = ms->live_tunnels; t; t = t->next_live)
+        if (t->ifindex == idx)
+            return true;
+    return false;
+}
+
+static struct memio_tunnel *tunnel_new(struct mem_sys *ms, unsigned type, int idx)
 {
     struct memio_tunnel *t = calloc(1, sizeof(*t));
-    int idx;
 
     if (!t) {
         errno = ENOMEM;
         return NULL;
     }
+    if (!idx) {
+        while (ifindex_in_use(ms, ms->next_ifindex))
+            ms->next_ifindex++;
+        idx = ms->next_ifindex++;
+    }
     t->sys = ms;
     t->flags = type;
-    idx = ms->next_ifindex++;
     t->ifindex = idx;
     t->up = true; /* a memory device starts up: a documented difference */
     t->carrier = true;
     t->txqueuelen = type == IFF_TAP ? TAP_TXQLEN : TUN_TXQLEN;
+    t->link_type = type == IFF_TAP ? ARPHRD_ETHER : ARPHRD_NONE;
+    t->vnet_hdr_sz = VNET_HDR_DEFAULT;
     /* Deterministic, locally administered unicast (G01): 02:6d:69:6f:HH:LL,
      * "mio" and the interface index. */
     t->mac[0] = 0x02;
@@ -303,6 +419,14 @@ static struct memio_tunnel *tunnel_new(struct mem_sys *ms, unsigned type)
     return t;
 }
 
+/* tun_not_capable: an owner or group that is not ours, and no CAP_NET_ADMIN
+ * (L03, L06-L08). */
+static bool not_capable(const struct mem_sys *ms, const struct memio_tunnel *t)
+{
+    return ((t->has_owner && t->owner != ms->euid) || (t->has_group && t->group != ms->egid)) &&
+           !ms->cap_net_admin;
+}
+
 /* tun_set_iff, in the kernel's order of checks. */
 static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
 {
@@ -311,11 +435,16 @@ static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
     struct memio_tunnel *t;
     char name[IFNAMSIZ];
 
-    /* B42, B43: NAPI_FRAGS needs NAPI and a TAP. */
-    if ((fl & IFF_NAPI_FRAGS) &&
-        (!(fl & IFF_NAPI) || (fl & TUN_TYPE_MASK) != IFF_TAP)) {
-        errno = EINVAL;
-        return -1;
+    /* B42, B43: NAPI_FRAGS needs CAP_NET_ADMIN, NAPI and a TAP. */
+    if (fl & IFF_NAPI_FRAGS) {
+        if (!ms->cap_net_admin) {
+            errno = EPERM;
+            return -1;
+        }
+        if (!(fl & IFF_NAPI) || (fl & TUN_TYPE_MASK) != IFF_TAP) {
+            errno = EINVAL;
+            return -1;
+        }
     }
     t = find_live(ms, ifr->ifr_name);
     if (t || name_is_lo(ifr->ifr_name)) {
@@ -332,15 +461,24 @@ static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
             errno = EINVAL; /* B28, B34 */
             return -1;
         }
-        if (attach_check(t) < 0 || queue_add(t, tf) < 0)
+        if (not_capable(ms, t)) {
+            errno = EPERM; /* L06, L08 */
             return -1;
-        /* Flags are re-applied only when the first queue attaches (B35, I18). */
-        if (t->numqueues == 1)
+        }
+        if (queue_attach(t, tf, fl & IFF_NOFILTER) < 0)
+            return -1;
+        /* A multiqueue device's flags are set by its first queue only
+         * (B35); any other device takes the new ones (I18). */
+        if (!(t->flags & IFF_MULTI_QUEUE) || t->numqueues + t->numdisabled == 1)
             t->flags = (t->flags & ~TUN_FEATURES) | (fl & TUN_FEATURES);
     } else {
         unsigned type;
         const char *tmpl;
 
+        if (!ms->cap_net_admin) {
+            errno = EPERM; /* L02: creating a device */
+            return -1;
+        }
         if (fl & IFF_TUN) {
             type = IFF_TUN;
             tmpl = "tun%d";
@@ -363,7 +501,12 @@ static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
         } else {
             memcpy(name, tmpl, strlen(tmpl) + 1);
         }
-        t = tunnel_new(ms, type);
+        /* register_netdevice refuses an ifindex in use (B51). */
+        if (tf->ifindex_req && ifindex_in_use(ms, tf->ifindex_req)) {
+            errno = EBUSY;
+            return -1;
+        }
+        t = tunnel_new(ms, type, tf->ifindex_req);
         if (!t)
             return -1;
         memcpy(t->name, name, strlen(name) + 1);
@@ -371,7 +514,7 @@ static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
         t->open_flags = tf->file->open_flags;
         t->exists = true;
         live_link(ms, t);
-        if (queue_add(t, tf) < 0) {
+        if (queue_attach(t, tf, false) < 0) {
             t->exists = false;
             live_unlink(ms, t);
             return -1;
@@ -386,6 +529,35 @@ static int tun_set_iff(struct tun_file *tf, struct ifreq *ifr)
     memcpy(ifr->ifr_name, t->name, strlen(t->name));
     mem__wake_all(ms);
     return 0;
+}
+
+/* tun_set_queue (C55-C57, M02-M06). */
+static int tun_set_queue(struct tun_file *tf, const struct ifreq *ifr)
+{
+    unsigned short fl = (unsigned short)ifr->ifr_flags;
+    struct memio_tunnel *t = tf->tun;
+
+    if (fl & IFF_ATTACH_QUEUE) {
+        if (!tf->detached) {
+            errno = EINVAL; /* C57 */
+            return -1;
+        }
+        if (not_capable(tf->file->sys, t)) {
+            errno = EPERM;
+            return -1;
+        }
+        return queue_attach(t, tf, false);
+    }
+    if (fl & IFF_DETACH_QUEUE) {
+        if (!t || !(t->flags & IFF_MULTI_QUEUE) || tf->detached) {
+            errno = EINVAL; /* C56, M04 */
+            return -1;
+        }
+        queue_disable(t, tf);
+        return 0;
+    }
+    errno = EINVAL; /* M06 */
+    return -1;
 }
 
 /* --- ioctls ---------------------------------------------------------- */
@@ -416,17 +588,19 @@ static unsigned tun_flags(const struct memio_tunnel *t)
     return t->flags & (TUN_FEATURES | IFF_PERSIST | IFF_TUN | IFF_TAP);
 }
 
-static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg);
+static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg,
+                              struct ifreq *ifr);
 
 static int tun_ioctl(memio_file *f, unsigned long request, void *arg)
 {
     struct tun_file *tf = memio_file_data(f);
+    struct mem_sys *ms = f->sys;
     unsigned int cmd = (unsigned int)request;
     struct ifreq ifr;
 
-    /* TUNSETIFF, TUNSETQUEUE and the socket ioctls (type 0x89) copy the
-     * ifreq in before anything else (A18, C55, C73). */
-    if (cmd == TUNSETIFF || cmd == TUNSETQUEUE || _IOC_TYPE(cmd) == 0x89) {
+    /* TUNSETIFF, TUNSETQUEUE and the socket ioctls (type 0x89) but
+     * SIOCGSKNS copy the ifreq in before anything else (A18, C55, C73). */
+    if (cmd == TUNSETIFF || cmd == TUNSETQUEUE || (_IOC_TYPE(cmd) == 0x89 && cmd != SIOCGSKNS)) {
         if (get_user(&ifr, arg, sizeof(ifr)) < 0)
             return -1;
     } else {
@@ -436,13 +610,12 @@ static int tun_ioctl(memio_file *f, unsigned long request, void *arg)
         unsigned int feat = TUN_ADVERTISED;
         return put_user(arg, &feat, sizeof(feat));
     }
-    if (cmd == TUNSETQUEUE) {
-        /* C56, C57: TUNSETQUEUE needs a multiqueue device. */
-        if (tf->tun && !(tf->tun->flags & IFF_MULTI_QUEUE)) {
-            errno = EINVAL;
-            return -1;
-        }
-        errno = EINVAL;
+    if (cmd == TUNSETQUEUE)
+        return tun_set_queue(tf, &ifr);
+    if (cmd == SIOCGSKNS) {
+        /* A22: a descriptor of the network namespace.  A memory system's
+         * namespace is no kernel object: a documented difference. */
+        errno = ms->cap_net_admin ? EOPNOTSUPP : EPERM;
         return -1;
     }
     if (cmd == TUNSETIFF) {
@@ -467,41 +640,162 @@ static int tun_ioctl(memio_file *f, unsigned long request, void *arg)
             errno = EINVAL; /* B52 */
             return -1;
         }
-        /* The requested index is not modelled yet: creation gives the next
-         * deterministic one. */
+        tf->ifindex_req = idx; /* B49 */
         return 0;
     }
     if (!tf->tun) {
         errno = EBADFD; /* A08, A12-A17, A23, I10 */
         return -1;
     }
-    if (cmd == TUNGETIFF) { /* C01-C06 */
-        memcpy(ifr.ifr_name, tf->tun->name, IFNAMSIZ);
-        /* IFF_NOFILTER (the same bit as IFF_NO_PI) whenever no socket
-         * filter is attached: C01-C04, surprise 1. */
-        ifr.ifr_flags = (short)(tun_flags(tf->tun) | IFF_NOFILTER);
-        return put_user(arg, &ifr, sizeof(ifr));
-    }
-    if (_IOC_TYPE(cmd) == 0x89) {
-        /* Socket ioctls work on the ifreq copied in above; the two the tun
-         * fd answers itself copy it back out (C58, C59). */
-        if (tun_ioctl_attached(tf, cmd, &ifr) < 0)
-            return -1;
-        return put_user(arg, &ifr, sizeof(ifr));
-    }
-    return tun_ioctl_attached(tf, cmd, arg);
+    return tun_ioctl_attached(tf, cmd, arg, &ifr);
 }
 
-static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg)
+/* set_offload: TSO bits count only with TUN_F_CSUM, USO4 only with USO6;
+ * any bit left over is EINVAL (C37-C43). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+static int set_offload(struct memio_tunnel *t, unsigned long arg)
+{
+    unsigned long want = arg;
+
+    if (arg & TUN_F_CSUM) {
+        arg &= ~(unsigned long)TUN_F_CSUM;
+        if (arg & (TUN_F_TSO4 | TUN_F_TSO6))
+            arg &= ~(unsigned long)(TUN_F_TSO_ECN | TUN_F_TSO4 | TUN_F_TSO6);
+        arg &= ~(unsigned long)TUN_F_UFO;
+        if ((arg & TUN_F_USO4) && (arg & TUN_F_USO6))
+            arg &= ~(unsigned long)(TUN_F_USO4 | TUN_F_USO6);
+    }
+    if (arg) {
+        errno = EINVAL;
+        return -1;
+    }
+    t->offload = (unsigned)want;
+    return 0;
+}
+
+/* ether_crc: the CRC-32 of a MAC address, bit-reversed, as the multicast
+ * hash of TUNSETTXFILTER uses it (its top 6 bits pick one of 64). */
+static uint32_t ether_crc(const uint8_t *mac)
+{
+    uint32_t crc = 0xffffffffu, r = 0;
+    int i, b;
+
+    for (i = 0; i < ETH_ALEN; i++) {
+        crc ^= mac[i];
+        for (b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
+    }
+    for (b = 0; b < 32; b++)
+        r |= ((crc >> b) & 1u) << (31 - b);
+    return r;
+}
+
+/* update_filter (C47, C48): the first 8 addresses are an exact filter, more
+ * multicast ones are hashed, a unicast one past 8 leaves it disabled.
+ * Returns the number of exact entries. */
+static int update_txfilter(struct memio_tunnel *t, const void *arg)
+{
+    struct tun_filter uf;
+    const uint8_t *addr;
+    unsigned n, nexact;
+    uint64_t mask = 0;
+
+    if (get_user(&uf, arg, sizeof(uf)) < 0)
+        return -1;
+    if (!uf.count) {
+        t->txflt_count = 0;
+        t->txflt_hash = false;
+        return 0;
+    }
+    addr = (const uint8_t *)arg + sizeof(uf);
+    if (memio__bad_ptr(addr)) {
+        errno = EFAULT;
+        return -1;
+    }
+    t->txflt_count = 0;
+    for (n = 0; n < uf.count && n < 8; n++)
+        memcpy(t->txflt_addr[n], addr + n * ETH_ALEN, ETH_ALEN);
+    nexact = n;
+    for (; n < uf.count; n++) {
+        const uint8_t *a = addr + n * ETH_ALEN;
+        if (!(a[0] & 1))
+            return 0; /* no filter */
+        mask |= 1ull << (ether_crc(a) >> 26);
+    }
+    if (uf.flags & TUN_FLT_ALLMULTI)
+        mask = ~0ull;
+    t->txflt_mask = mask;
+    t->txflt_hash = true;
+    t->txflt_count = nexact;
+    return (int)nexact;
+}
+
+/* check_filter: whether the TX filter lets a frame toward the program (G24). */
+static bool txfilter_pass(const struct memio_tunnel *t, const uint8_t *fr, size_t len)
+{
+    unsigned i;
+
+    if (!t->txflt_count || len < ETH_HLEN)
+        return true;
+    for (i = 0; i < t->txflt_count; i++)
+        if (memcmp(fr, t->txflt_addr[i], ETH_ALEN) == 0)
+            return true;
+    if (fr[0] & 1)
+        return (t->txflt_mask >> (ether_crc(fr) >> 26)) & 1;
+    return false;
+}
+
+/* TUNATTACHFILTER: a classic BPF program for every active queue (C09). */
+static int attach_filter(struct memio_tunnel *t, const void *arg)
+{
+    struct sock_fprog fp;
+    struct mem_bpf_prog *prog;
+    unsigned i;
+
+    if (get_user(&fp, arg, sizeof(fp)) < 0)
+        return -1;
+    if (fp.len && memio__bad_ptr(fp.filter)) {
+        errno = EFAULT;
+        return -1;
+    }
+    prog = mem__bpf_new(fp.filter, fp.len);
+    if (!prog)
+        return -1;
+    mem__bpf_free(t->filter);
+    t->filter = prog;
+    t->fprog_len = fp.len;
+    t->fprog_ptr = fp.filter;
+    t->filter_attached = true;
+    for (i = 0; i < t->numqueues; i++)
+        t->queues[i]->filtered = true;
+    return 0;
+}
+
+static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg,
+                              struct ifreq *ifr)
 {
     struct memio_tunnel *t = tf->tun;
+    struct mem_sys *ms = tf->file->sys;
     unsigned long val = (unsigned long)arg; /* the value-taking requests */
+    unsigned i;
     int v;
 
     switch (cmd) {
+    case TUNGETIFF: /* C01-C06, M02 */
+        memcpy(ifr->ifr_name, t->name, IFNAMSIZ);
+        ifr->ifr_flags = (short)tun_flags(t);
+        if (tf->detached)
+            ifr->ifr_flags |= IFF_DETACH_QUEUE;
+        /* IFF_NOFILTER (the same bit as IFF_NO_PI) whenever no socket
+         * filter is attached to this queue: C01-C04, C09, surprise 1. */
+        if (!tf->filtered)
+            ifr->ifr_flags |= IFF_NOFILTER;
+        return put_user(arg, ifr, sizeof(*ifr));
     case TUNSETNOCSUM: /* C21: unimplemented in the driver */
-        return 0;
-    case TUNSETDEBUG: /* C22 */
+    case TUNSETDEBUG:  /* C22: the netif message level, nothing to model */
         return 0;
     case TUNSETPERSIST: /* C13-C16: the value, not a pointer */
         if (val)
@@ -509,57 +803,143 @@ static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg)
         else
             t->flags &= ~IFF_PERSIST;
         return 0;
+    case TUNSETOWNER: /* C17-C19: (uid_t)-1 is no uid */
+        if ((uid_t)val == (uid_t)-1) {
+            errno = EINVAL;
+            return -1;
+        }
+        t->owner = (uid_t)val;
+        t->has_owner = true;
+        return 0;
+    case TUNSETGROUP: /* C20 */
+        if ((gid_t)val == (gid_t)-1) {
+            errno = EINVAL;
+            return -1;
+        }
+        t->group = (gid_t)val;
+        t->has_group = true;
+        return 0;
+    case TUNSETLINK: /* C44, C45: the link type, only while down */
+        if (t->up) {
+            errno = EBUSY;
+            return -1;
+        }
+        t->link_type = (int)val;
+        return 0;
+    case TUNSETOFFLOAD: /* C37-C43 */
+        return set_offload(t, val);
+    case TUNSETTXFILTER: /* C46-C48: TAP only, a positive count back */
+        if (!is_tap(t)) {
+            errno = EINVAL;
+            return -1;
+        }
+        return update_txfilter(t, arg);
+    case SIOCGIFHWADDR: /* C58, C61: the device's type; a TUN has no address */
+        memset(&ifr->ifr_hwaddr, 0, sizeof(ifr->ifr_hwaddr));
+        ifr->ifr_hwaddr.sa_family = (sa_family_t)t->link_type;
+        if (is_tap(t))
+            memcpy(ifr->ifr_hwaddr.sa_data, t->mac, ETH_ALEN);
+        return put_user(arg, ifr, sizeof(*ifr));
+    case SIOCSIFHWADDR: { /* C59, C60: dev_set_mac_address */
+        const uint8_t *mac = (const uint8_t *)ifr->ifr_hwaddr.sa_data;
+        static const uint8_t zero[ETH_ALEN];
+        if (ifr->ifr_hwaddr.sa_family != t->link_type) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (!is_tap(t)) {
+            errno = EOPNOTSUPP; /* no ndo_set_mac_address on a TUN */
+            return -1;
+        }
+        if ((mac[0] & 1) || !memcmp(mac, zero, ETH_ALEN)) {
+            errno = EADDRNOTAVAIL; /* is_valid_ether_addr */
+            return -1;
+        }
+        memcpy(t->mac, mac, ETH_ALEN);
+        return 0;
+    }
     case TUNGETSNDBUF: /* C23, C29 */
         return put_user(arg, &tf->sndbuf, sizeof(tf->sndbuf));
-    case TUNSETSNDBUF: /* C24-C28 */
+    case TUNSETSNDBUF: /* C24-C28: every queue's */
         if (get_user(&v, arg, sizeof(v)) < 0)
             return -1;
         if (v <= 0) {
             errno = EINVAL;
             return -1;
         }
-        {
-            unsigned i;
-            for (i = 0; i < t->numqueues; i++)
-                t->queues[i]->sndbuf = v;
-        }
+        for (i = 0; i < t->numqueues; i++)
+            t->queues[i]->sndbuf = v;
         return 0;
     case TUNGETVNETHDRSZ: /* C30 */
-        v = VNET_HDR_DEFAULT;
+        return put_user(arg, &t->vnet_hdr_sz, sizeof(t->vnet_hdr_sz));
+    case TUNSETVNETHDRSZ: /* C31-C33: at least 10, no upper bound */
+        if (get_user(&v, arg, sizeof(v)) < 0)
+            return -1;
+        if (v < VNET_HDR_DEFAULT) {
+            errno = EINVAL;
+            return -1;
+        }
+        t->vnet_hdr_sz = v;
+        return 0;
+    case TUNGETVNETLE: /* C34 */
+        v = t->vnet_le;
         return put_user(arg, &v, sizeof(v));
+    case TUNSETVNETLE: /* C35 */
+        if (get_user(&v, arg, sizeof(v)) < 0)
+            return -1;
+        t->vnet_le = v != 0;
+        return 0;
+    case TUNGETVNETBE: /* C36: the observed kernel lacks CONFIG_TUN_VNET_CROSS_LE */
+    case TUNSETVNETBE:
+        errno = EINVAL;
+        return -1;
+    case TUNATTACHFILTER: /* C08, C09 */
+        if (!is_tap(t)) {
+            errno = EINVAL;
+            return -1;
+        }
+        return attach_filter(t, arg);
+    case TUNDETACHFILTER: /* C11 */
+        if (!is_tap(t)) {
+            errno = EINVAL;
+            return -1;
+        }
+        for (i = 0; i < t->numqueues; i++)
+            t->queues[i]->filtered = false;
+        t->filter_attached = false;
+        return 0;
+    case TUNGETFILTER: { /* C10, C12: the sock_fprog as given, returns 0 */
+        struct sock_fprog fp;
+        if (!is_tap(t)) {
+            errno = EINVAL;
+            return -1;
+        }
+        memset(&fp, 0, sizeof(fp));
+        fp.len = t->fprog_len;
+        fp.filter = t->fprog_ptr;
+        return put_user(arg, &fp, sizeof(fp));
+    }
+    case TUNSETSTEERINGEBPF: /* C64, C65 */
+    case TUNSETFILTEREBPF:
+        if (get_user(&v, arg, sizeof(v)) < 0)
+            return -1;
+        /* Detaching (-1) is fine; a memory system holds no eBPF programs,
+         * so any descriptor is "not a socket filter program": EINVAL. */
+        if (v == -1)
+            return 0;
+        errno = EINVAL;
+        return -1;
     case TUNSETCARRIER: /* C49-C51: a pointer to the value */
         if (get_user(&v, arg, sizeof(v)) < 0)
             return -1;
         t->carrier = v != 0;
+        mem__wake_all(ms);
         return 0;
-    case SIOCGIFHWADDR: { /* C58, C61 */
-        struct ifreq *ifr = arg;
-        ifr->ifr_hwaddr.sa_family = is_tap(t) ? ARPHRD_ETHER : ARPHRD_NONE;
-        memset(ifr->ifr_hwaddr.sa_data, 0, sizeof(ifr->ifr_hwaddr.sa_data));
-        if (is_tap(t))
-            memcpy(ifr->ifr_hwaddr.sa_data, t->mac, 6);
-        return 0;
-    }
-    case SIOCSIFHWADDR: { /* C59, C60 */
-        struct ifreq *ifr = arg;
-        const uint8_t *mac = (const uint8_t *)ifr->ifr_hwaddr.sa_data;
-        if (ifr->ifr_hwaddr.sa_family != (is_tap(t) ? ARPHRD_ETHER : ARPHRD_NONE)) {
-            errno = EINVAL;
-            return -1;
-        }
-        if (!is_tap(t)) {
-            errno = EOPNOTSUPP; /* a TUN has no hardware address to set */
-            return -1;
-        }
-        if (mac[0] & 1) {
-            errno = EADDRNOTAVAIL;
-            return -1;
-        }
-        memcpy(t->mac, mac, ETH_ALEN);
-        return 0;
-    }
+    case TUNGETDEVNETNS: /* C63, L09: no namespace object in memory */
+        errno = ms->cap_net_admin ? EOPNOTSUPP : EPERM;
+        return -1;
     default:
-        errno = EINVAL; /* C52-C54: never ENOTTY */
+        errno = EINVAL; /* C52-C54, C62: never ENOTTY */
         return -1;
     }
 }
@@ -568,11 +948,11 @@ static int tun_ioctl_attached(struct tun_file *tf, unsigned int cmd, void *arg)
 
 /* Where a written frame goes: a receive descriptor, or take's queue. */
 static void dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
-                     uint16_t pi_proto)
+                     uint16_t pi_proto, bool csum_partial)
 {
     struct ring_slot *slot;
 
-    if (t->socks && mem__udp_dispatch(t, frame, len, pi_proto))
+    if (t->socks && mem__udp_dispatch(t, frame, len, pi_proto, csum_partial))
         return;
     slot = ring_reserve(&t->takeq, t->take_cap > UINT32_MAX ? UINT32_MAX : (uint32_t)t->take_cap,
                         len);
@@ -624,6 +1004,8 @@ static ssize_t tun_write(memio_file *f, const struct iovec *iov, int iovcnt)
     size_t total = 0, off = 0, len;
     uint16_t pi_proto = 0;
     const uint8_t *frame;
+    bool csum_partial = false;
+    unsigned hdr_len;
     int i;
 
     if (!t) {
@@ -652,7 +1034,7 @@ static ssize_t tun_write(memio_file *f, const struct iovec *iov, int iovcnt)
         off = sizeof(pi);
     }
     if (t->flags & IFF_VNET_HDR) {
-        int hl = vnet_hdr_len(t, tf);
+        int hl = t->vnet_hdr_sz;
         struct virtio_net_hdr h;
         if (total - off < (size_t)hl) {
             errno = EINVAL; /* M11 */
@@ -664,18 +1046,28 @@ static ssize_t tun_write(memio_file *f, const struct iovec *iov, int iovcnt)
         }
         mem__iov_get(iov, iovcnt, off, &h, sizeof(h));
         off += (size_t)hl;
+        /* The header's fields are little-endian (TUNSETVNETLE, or a
+         * little-endian host) or big-endian otherwise. */
+        hdr_len = vnet16(t, h.hdr_len);
+        if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+            unsigned need = vnet16(t, h.csum_start) + vnet16(t, h.csum_offset) + 2u;
+            if (need > hdr_len)
+                hdr_len = need;
+            csum_partial = true;
+        }
+        if (hdr_len > total - off) {
+            errno = EINVAL;
+            return -1;
+        }
         /* M13: only the known GSO types pass virtio_net_hdr_to_skb. */
         switch (h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
         case VIRTIO_NET_HDR_GSO_NONE:
         case VIRTIO_NET_HDR_GSO_TCPV4:
         case VIRTIO_NET_HDR_GSO_TCPV6:
         case VIRTIO_NET_HDR_GSO_UDP:
+        case VIRTIO_NET_HDR_GSO_UDP_L4:
             break;
         default:
-            errno = EINVAL;
-            return -1;
-        }
-        if (h.hdr_len > total - off) {
             errno = EINVAL;
             return -1;
         }
@@ -725,7 +1117,7 @@ static ssize_t tun_write(memio_file *f, const struct iovec *iov, int iovcnt)
         t->peer_mac_known = true;
         pi_proto = 0; /* G28, G29: a TAP ignores the PI proto */
     }
-    dispatch(t, frame, len, pi_proto);
+    dispatch(t, frame, len, pi_proto, csum_partial);
     return (ssize_t)total;
 }
 
@@ -756,7 +1148,7 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
     struct memio_tunnel *t = tf->tun;
     struct ring_slot *slot;
     size_t count = 0, total, hdr = 0;
-    int i;
+    int i, nonblock;
 
     if (!t) {
         errno = EBADFD; /* A04, A05, I08: before any length check */
@@ -771,8 +1163,11 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
         count += iov[i].iov_len;
     if (!count)
         return 0; /* E06, E21: a zero-length read consumes nothing */
+    /* O_NONBLOCK counts as it was when the read began: setting it under a
+     * sleeping reader does not end the read. */
+    nonblock = memio_file_flags(f) & O_NONBLOCK;
     while (!(slot = ring_front(&tf->rxq))) {
-        if (memio_file_flags(f) & O_NONBLOCK) {
+        if (nonblock) {
             errno = t->empty_read_err; /* E01, E02 */
             return -1;
         }
@@ -801,7 +1196,7 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
         hdr = sizeof(pi);
     }
     if (t->flags & IFF_VNET_HDR) {
-        size_t hl = (size_t)vnet_hdr_len(t, tf);
+        size_t hl = (size_t)t->vnet_hdr_sz;
         if (count - hdr < hl) {
             ring_pop(&tf->rxq); /* M08 */
             t->stats.tx_read_lost++;
@@ -825,11 +1220,22 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
         mem__iov_put(iov, iovcnt, 0, &pi, sizeof(pi));
     }
     if (t->flags & IFF_VNET_HDR) {
-        /* M07: no offloads, so an all-zero header (and zero padding up to
-         * TUNSETVNETHDRSZ). */
+        /* M07: an all-zero header, but for a datagram whose checksum the
+         * device was allowed to leave unfinished (TUN_F_CSUM, M09): then
+         * NEEDS_CSUM with where the checksum starts and lies.  Zero padding
+         * up to TUNSETVNETHDRSZ. */
         static const uint8_t zero[64];
+        struct virtio_net_hdr vh;
         size_t o = has_pi(t) ? sizeof(struct tun_pi) : 0;
-        size_t hl = (size_t)vnet_hdr_len(t, tf);
+        size_t hl = (size_t)t->vnet_hdr_sz - sizeof(vh);
+        memset(&vh, 0, sizeof(vh));
+        if (slot->aux & SLOT_CSUM_PARTIAL) {
+            vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+            vh.csum_start = cpu_to_vnet16(t, (is_tap(t) ? ETH_HLEN : 0) + 20u);
+            vh.csum_offset = cpu_to_vnet16(t, 6);
+        }
+        mem__iov_put(iov, iovcnt, o, &vh, sizeof(vh));
+        o += sizeof(vh);
         while (hl) {
             size_t n = hl < sizeof(zero) ? hl : sizeof(zero);
             mem__iov_put(iov, iovcnt, o, zero, n);
@@ -845,12 +1251,6 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
     return (ssize_t)(count < total ? count : total);
 }
 
-static int vnet_hdr_len(const struct memio_tunnel *t, const struct tun_file *tf)
-{
-    (void)t;
-    (void)tf;
-    return VNET_HDR_DEFAULT;
-}
 
 /* --- poll, open, close ------------------------------------------------ */
 
@@ -884,6 +1284,15 @@ static int tun_open(memio_file *f, int flags)
     return 0;
 }
 
+/* tun_chr_fasync: turning O_ASYNC on makes the calling process the owner
+ * that gets SIGIO, whatever F_SETOWN said before. */
+static int tun_fasync(memio_file *f, int on)
+{
+    if (on)
+        memio_file_set_owner(f, getpid());
+    return 0;
+}
+
 static void tun_close(memio_file *f)
 {
     struct tun_file *tf = memio_file_data(f);
@@ -902,6 +1311,7 @@ const memio_device_class memio_tun_device = {
     .ioctl = tun_ioctl,
     .poll = tun_poll,
     .close = tun_close,
+    .fasync = tun_fasync,
 };
 
 /* --- the test side ------------------------------------------------------- */
@@ -1064,24 +1474,71 @@ struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *h
     return slot;
 }
 
-void mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct mem_signal *sig)
+int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring_slot *slot,
+                         struct mem_signal *sig)
 {
+    if (is_tap(t)) {
+        /* G24: the TX filter; G25: the queue's socket filter, which may
+         * also trim the frame (sk_filter_trim_cap). */
+        bool pass = txfilter_pass(t, slot->buf, slot->len);
+        if (pass && q->filtered && t->filter) {
+            unsigned keep = mem__bpf_run(t->filter, slot->buf, slot->len);
+            if (!keep)
+                pass = false;
+            else if (keep < slot->len)
+                slot->len = keep;
+        }
+        if (!pass) {
+            slot->len = 0;
+            t->stats.tx_dropped++;
+            errno = EPERM;
+            return -1;
+        }
+    }
     ring_commit(&q->rxq);
     mem__wake_all(t->sys);
     if (sig && (q->file->flags & O_ASYNC) && q->file->owner) {
         sig->pid = q->file->owner; /* I05: SIGIO to the owner under O_ASYNC */
         sig->sig = q->file->sig ? q->file->sig : SIGIO;
     }
+    return 0;
 }
 
-int memio_tunnel_inject(memio_tunnel *t, const void *frame, size_t len)
+bool mem__tun_csum_offload(const struct memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    struct mem_signal sig = {0, 0};
+    return t->offload & TUN_F_CSUM;
+}
+
+/* Queues a copy of frame on queue q, or on the queue its flow selects. */
+static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, int queue,
+                         struct mem_signal *sig)
+{
     struct ring_slot *slot;
     struct tun_file *q;
-    int r = -1;
 
+    if (queue >= 0 && (unsigned)queue >= t->numqueues && t->exists) {
+        errno = EINVAL;
+        return -1;
+    }
+    slot = mem__tun_xmit_reserve(t, frame, len, len, &q);
+    if (!slot)
+        return -1;
+    if (queue >= 0 && q != t->queues[queue]) {
+        q = t->queues[queue];
+        slot = ring_reserve(&q->rxq, t->txqueuelen, len);
+        if (!slot) {
+            t->stats.tx_dropped++;
+            return -1;
+        }
+    }
+    memcpy(slot->buf, frame, len);
+    slot->len = len;
+    slot->aux = 0;
+    return mem__tun_xmit_commit(t, q, slot, sig);
+}
+
+static int inject_args(const memio_tunnel *t, const void *frame, size_t len)
+{
     if (memio__bad_ptr(frame)) {
         errno = EFAULT;
         return -1;
@@ -1094,18 +1551,57 @@ int memio_tunnel_inject(memio_tunnel *t, const void *frame, size_t len)
         errno = EMSGSIZE;
         return -1;
     }
-    mem__lock(ms);
-    slot = mem__tun_xmit_reserve(t, frame, len, len, &q);
-    if (slot) {
-        memcpy(slot->buf, frame, len);
-        slot->len = len;
-        mem__tun_xmit_commit(t, q, &sig);
-        r = 0;
-    }
-    mem__unlock(ms);
+    return 0;
+}
+
+static int inject(memio_tunnel *t, const void *frame, size_t len, int queue)
+{
+    struct mem_signal sig = {0, 0};
+    int r;
+
+    if (inject_args(t, frame, len) < 0)
+        return -1;
+    mem__lock(t->sys);
+    r = inject_locked(t, frame, len, queue, &sig);
+    mem__unlock(t->sys);
     if (sig.pid)
         mem__send_signals(&sig, 1);
     return r;
+}
+
+int memio_tunnel_inject(memio_tunnel *t, const void *frame, size_t len)
+{
+    return inject(t, frame, len, -1);
+}
+
+int memio_tunnel_inject_queue(memio_tunnel *t, unsigned queue, const void *frame, size_t len)
+{
+    if (queue > INT_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    return inject(t, frame, len, (int)queue);
+}
+
+unsigned memio_tunnel_queue_count(const memio_tunnel *t)
+{
+    struct mem_sys *ms = t->sys;
+    unsigned n;
+
+    mem__lock(ms);
+    n = t->numqueues;
+    mem__unlock(ms);
+    return n;
+}
+
+unsigned memio_tunnel_offload(const memio_tunnel *t)
+{
+    return t->offload;
+}
+
+int memio_tunnel_vnet_hdr_size(const memio_tunnel *t)
+{
+    return (t->flags & IFF_VNET_HDR) ? t->vnet_hdr_sz : 0;
 }
 
 ssize_t memio_tunnel_take(memio_tunnel *t, void *buf, size_t cap)
@@ -1169,6 +1665,11 @@ int memio_tunnel_set_up(memio_tunnel *t, int up)
     WITH_LIVE_TUNNEL(t, t->up = up != 0);
 }
 
+int memio_tunnel_is_persistent(const memio_tunnel *t)
+{
+    return (t->flags & IFF_PERSIST) != 0;
+}
+
 int memio_tunnel_is_up(const memio_tunnel *t)
 {
     return t->up;
@@ -1211,8 +1712,8 @@ int memio_tunnel_set_mac(memio_tunnel *t, const uint8_t mac[6])
         errno = EFAULT;
         return -1;
     }
-    if (mac[0] & 1) {
-        errno = EADDRNOTAVAIL; /* C60 */
+    if ((mac[0] & 1) || !(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5])) {
+        errno = EADDRNOTAVAIL; /* C60: is_valid_ether_addr */
         return -1;
     }
     WITH_LIVE_TUNNEL(t, memcpy(t->mac, mac, ETH_ALEN));

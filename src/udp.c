@@ -157,7 +157,24 @@ int mem__tunnel_send_udp_locked(struct memio_tunnel *t, const void *payload, siz
                            t->mac, ETH_P_IP, NULL, 0);
     }
     slot->len = l2 + 28 + len;
-    mem__tun_xmit_commit(t, q, sig);
+    slot->aux = 0;
+    if (mem__tun_csum_offload(t)) {
+        /* M09, M14: with TUN_F_CSUM the kernel hands the datagram out with
+         * CHECKSUM_PARTIAL: the UDP checksum field holds only the folded
+         * pseudo-header sum (not complemented). */
+        uint8_t *ip = slot->buf + l2;
+        uint8_t pseudo[12];
+        uint16_t csum;
+        memcpy(pseudo, ip + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = IPPROTO_UDP;
+        memcpy(pseudo + 10, ip + 24, 2);
+        csum = htons((uint16_t)~memio_csum_fold(memio_csum_add(0, pseudo, sizeof(pseudo))));
+        memcpy(ip + 26, &csum, 2);
+        slot->aux = SLOT_CSUM_PARTIAL;
+    }
+    if (mem__tun_xmit_commit(t, q, slot, sig) < 0)
+        return -1;
     ms->next_ip_id++;
     ms->next_port = ms->next_port >= EPHEMERAL_HIGH ? EPHEMERAL_LOW : ms->next_port + 1;
     if (from) {
@@ -252,7 +269,8 @@ static memio_drop_reason reason_of(enum packet_udp4_verdict v)
  * TUN without, 0 on a TAP), in the kernel's order: eth_type_trans's
  * PACKET_OTHERHOST, the protocol, ip_rcv_core, udp_rcv. */
 static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t *fr,
-                                     size_t len, uint16_t pi_proto, memio_udp4_view *v)
+                                     size_t len, uint16_t pi_proto, bool csum_partial,
+                                     memio_udp4_view *v)
 {
     if (memio_tunnel_is_tap(t)) {
         if (len < ETH_HLEN)
@@ -268,7 +286,7 @@ static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t
     } else if (pi_proto != htons(ETH_P_IP)) {
         return MEMIO_DROP_PI_PROTO; /* F02-F04: the PI proto is trusted */
     }
-    return reason_of(packet__udp4_check(fr, len, v));
+    return reason_of(packet__udp4_check(fr, len, !csum_partial, v));
 }
 
 memio_drop_reason memio_tunnel_classify(const memio_tunnel *t, const void *frame,
@@ -281,7 +299,7 @@ memio_drop_reason memio_tunnel_classify(const memio_tunnel *t, const void *frame
         return MEMIO_DROP_IP_HEADER;
     if (!memio_tunnel_is_tap(t) && !pi_proto)
         pi_proto = len && fr[0] >> 4 == 4 ? htons(ETH_P_IP) : 0;
-    return check_frame(t, fr, len, pi_proto, &v);
+    return check_frame(t, fr, len, pi_proto, false, &v);
 }
 
 /* --- dispatch of written frames ------------------------------------------ */
@@ -301,7 +319,7 @@ static struct udp_sock *find_sock(struct memio_tunnel *t, struct in_addr dst, ui
 }
 
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
-                       uint16_t pi_proto)
+                       uint16_t pi_proto, bool csum_partial)
 {
     const uint8_t *ip = frame;
     size_t iplen = len, ihl;
@@ -331,7 +349,7 @@ bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
     if (!us)
         return false;
 
-    why = check_frame(t, frame, len, pi_proto, &v);
+    why = check_frame(t, frame, len, pi_proto, csum_partial, &v);
     if (why != MEMIO_DROP_NONE) {
         t->stats.udp_dropped[why]++;
         return true;
@@ -371,12 +389,13 @@ static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
     struct udp_sock *us = memio_file_data(f);
     struct ring_slot *slot;
     size_t count = 0, n;
-    int i;
+    int i, nonblock;
 
     for (i = 0; i < iovcnt; i++)
         count += iov[i].iov_len;
+    nonblock = memio_file_flags(f) & O_NONBLOCK; /* as the read began */
     while (!(slot = ring_front(&us->q))) {
-        if (memio_file_flags(f) & O_NONBLOCK) {
+        if (nonblock) {
             errno = EAGAIN;
             return -1;
         }

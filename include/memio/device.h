@@ -53,6 +53,9 @@ typedef struct memio_device_class {
     short (*poll)(memio_file *f, short events);
     /* The last descriptor of the file was closed; release private data. */
     void (*close)(memio_file *f);
+    /* O_ASYNC was turned on (on != 0) or off, with F_SETFL or FIOASYNC; the
+     * flag is already changed.  May be NULL. */
+    int (*fasync)(memio_file *f, int on);
 } memio_device_class;
 
 /* The in-memory TUN/TAP device, as the kernel's /dev/net/tun. */
@@ -75,10 +78,19 @@ int memio_register_tun(memio_sys *sys);
 enum { MEMIO_PERM_OPEN = 1, MEMIO_PERM_IOCTL = 2 };
 void memio_sys_set_permissions(memio_sys *sys, unsigned perms);
 
+/* The credentials the memory system acts with, apart from the seed's
+ * permissions: its effective uid and gid (compared with a persistent
+ * device's owner and group, L06-L08) and whether it holds CAP_NET_ADMIN
+ * (needed to create a device, L02).  A new system takes the process's
+ * euid and egid, with CAP_NET_ADMIN.  No-op on the os system. */
+void memio_sys_set_credentials(memio_sys *sys, uid_t euid, gid_t egid, int cap_net_admin);
+
 /* --- for device classes ------------------------------------------------ */
 
 /* The open flags of the file, as F_GETFL reports them. */
 int memio_file_flags(const memio_file *f);
+/* Who gets SIGIO under O_ASYNC (F_SETOWN's value: a pid, or -pgrp). */
+void memio_file_set_owner(memio_file *f, pid_t owner);
 /* The file's private data, set by the class's open. */
 void *memio_file_data(const memio_file *f);
 void memio_file_set_data(memio_file *f, void *data);

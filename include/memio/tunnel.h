@@ -62,7 +62,8 @@ int memio_tunnel_exists(const memio_tunnel *t);
  * Returns 0 when queued.  When the kernel would have dropped it, -1 with
  * errno and the drop counted in tx_dropped: ENOBUFS (the queue holds
  * txqueuelen frames, J01), ENETDOWN (link down), ENOLINK (carrier off, E12),
- * ENXIO (no descriptor attached, I17), ENODEV (device gone).  Other errors:
+ * ENXIO (no descriptor attached, I17), ENODEV (device gone), EPERM (a TAP's
+ * TX filter or socket filter dropped it, G24, G25).  Other errors:
  * EFAULT (NULL frame), EINVAL (empty frame), EMSGSIZE (longer than 65535
  * bytes plus the Ethernet header on a TAP). */
 int memio_tunnel_inject(memio_tunnel *t, const void *frame, size_t len);
@@ -72,6 +73,23 @@ int memio_tunnel_inject(memio_tunnel *t, const void *frame, size_t len);
  * EAGAIN when there is none, EMSGSIZE when cap is too small (the frame stays
  * queued), EFAULT when buf is NULL and cap > 0. */
 ssize_t memio_tunnel_take(memio_tunnel *t, void *buf, size_t cap);
+
+/* Like memio_tunnel_inject, onto active queue `queue` (0 .. the number of
+ * queues - 1, in the order they attached, detached ones skipped) of a
+ * multiqueue device instead of the one the frame's flow selects.  EINVAL
+ * when there is no such queue. */
+int memio_tunnel_inject_queue(memio_tunnel *t, unsigned queue, const void *frame, size_t len);
+
+/* The number of active queues (attached descriptors not detached with
+ * TUNSETQUEUE). */
+unsigned memio_tunnel_queue_count(const memio_tunnel *t);
+
+/* TUNSETOFFLOAD's TUN_F_* bits as the program set them (0 by default). */
+unsigned memio_tunnel_offload(const memio_tunnel *t);
+
+/* The virtio-net header's size when the device has IFF_VNET_HDR (10, or
+ * what TUNSETVNETHDRSZ set), 0 when it has none. */
+int memio_tunnel_vnet_hdr_size(const memio_tunnel *t);
 
 /* Length of the frame memio_tunnel_take would return next; -1 with EAGAIN
  * when there is none. */
@@ -90,6 +108,10 @@ int memio_tunnel_send_udp(memio_tunnel *t, const void *payload, size_t len,
  * queued stay readable (E10).  Returns 0, or -1 with ENODEV. */
 int memio_tunnel_set_up(memio_tunnel *t, int up);
 int memio_tunnel_is_up(const memio_tunnel *t);
+
+/* Whether the device is persistent (TUNSETPERSIST, `ip tuntap add`):
+ * it then outlives its descriptors (I16). */
+int memio_tunnel_is_persistent(const memio_tunnel *t);
 
 /* Carrier on/off, as TUNSETCARRIER does.  Off: injects fail with ENOLINK
  * and count tx_dropped (E12); writes and poll are unaffected (E13, H08). */
