@@ -45,7 +45,7 @@ struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len)
             return NULL;
     }
     slot = &r->slots[(r->head + r->count) % r->size];
-    if (slot->cap < len) {
+    if (!slot->buf || slot->cap < len) {
         /* Round up so that frames of similar sizes share a buffer. */
         size_t cap = len < 2048 ? 2048 : (len + 1023) & ~(size_t)1023;
         uint8_t *b = realloc(slot->buf, cap);

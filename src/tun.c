@@ -1433,6 +1433,13 @@ static struct tun_file *select_queue(struct memio_tunnel *t, const uint8_t *fr, 
     for (i = start + 9; i < start + 24 && i < len; i++)
         if (i != start + 10 && i != start + 11)
             h = (h ^ fr[i]) * 16777619u;
+    /* FNV alone keeps the parity of the XOR of its bytes' low bits; mix
+     * so that every input bit reaches the bits the modulo uses. */
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    h ^= h >> 16;
     return t->queues[h % t->numqueues];
 }
 
