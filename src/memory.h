@@ -96,12 +96,24 @@ static inline struct mem_sys *mem_sys_of(memio_sys *sys)
 
 /* sys_memory.c */
 bool mem__is_memory(const memio_sys *sys);
-void mem__lock(struct mem_sys *ms);
-void mem__unlock(struct mem_sys *ms);
+static inline void mem__lock(struct mem_sys *ms)
+{
+    pthread_mutex_lock(&ms->lock);
+}
+
+static inline void mem__unlock(struct mem_sys *ms)
+{
+    pthread_mutex_unlock(&ms->lock);
+}
 /* The file behind fd, or NULL with EBADF. */
 memio_file *mem__file(struct mem_sys *ms, int fd);
 /* Wakes every blocked call; costs nothing when none waits. */
-void mem__wake_all(struct mem_sys *ms);
+void mem__wake_waiters(struct mem_sys *ms);
+static inline void mem__wake_all(struct mem_sys *ms)
+{
+    if (ms->active)
+        mem__wake_waiters(ms);
+}
 /* Blocks until woken, a signal, the deadline (ms since CLOCK_MONOTONIC's
  * epoch, or -1 for none) or the file's closing (f may be NULL).  Returns 0
  * when woken, 1 at the deadline, -1 with EINTR or EBADF. */

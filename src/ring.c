@@ -7,19 +7,24 @@
 
 #include "ring.h"
 
-/* Grows the slot array, keeping queued frames in order from index 0 and the
- * spare buffers of free slots after them. */
-static int ring_grow(struct ring *r, uint32_t want)
+/* Doubles the slot array, keeping queued frames in order from index 0 and
+ * the spare buffers of free slots after them. */
+static int ring_grow(struct ring *r)
 {
-    struct ring_slot *s = calloc(want, sizeof(*s));
-    uint32_t i;
+    uint32_t want = r->size ? r->size * 2 : 8, i;
+    struct ring_slot *s;
 
+    if (want < r->size) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s = calloc(want, sizeof(*s));
     if (!s) {
         errno = ENOMEM;
         return -1;
     }
     for (i = 0; i < r->size; i++)
-        s[i] = r->slots[(r->head + i) % r->size];
+        s[i] = r->slots[(r->head + i) & (r->size - 1)];
     free(r->slots);
     r->slots = s;
     r->size = want;
@@ -27,24 +32,13 @@ static int ring_grow(struct ring *r, uint32_t want)
     return 0;
 }
 
-struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len)
+struct ring_slot *ring_reserve_slow(struct ring *r, size_t len)
 {
     struct ring_slot *slot;
 
-    if (r->count >= limit) {
-        errno = ENOBUFS;
+    if (r->count == r->size && ring_grow(r) < 0)
         return NULL;
-    }
-    if (r->count == r->size) {
-        uint32_t want = r->size ? r->size * 2 : 8;
-        if (want > limit)
-            want = limit;
-        if (want <= r->size)
-            want = r->size + 1;
-        if (ring_grow(r, want) < 0)
-            return NULL;
-    }
-    slot = &r->slots[(r->head + r->count) % r->size];
+    slot = &r->slots[(r->head + r->count) & (r->size - 1)];
     if (!slot->buf || slot->cap < len) {
         /* Round up so that frames of similar sizes share a buffer. */
         size_t cap = len < 2048 ? 2048 : (len + 1023) & ~(size_t)1023;
@@ -61,23 +55,11 @@ struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len)
     return slot;
 }
 
-void ring_commit(struct ring *r)
+void ring_slot_shrink(struct ring_slot *slot)
 {
-    r->count++;
-}
-
-void ring_pop(struct ring *r)
-{
-    struct ring_slot *slot = &r->slots[r->head];
-
-    if (slot->cap > RING_KEEP_MAX) {
-        free(slot->buf);
-        slot->buf = NULL;
-        slot->cap = 0;
-    }
-    slot->len = 0;
-    r->head = (r->head + 1) % r->size;
-    r->count--;
+    free(slot->buf);
+    slot->buf = NULL;
+    slot->cap = 0;
 }
 
 uint32_t ring_truncate(struct ring *r, uint32_t n)
@@ -85,12 +67,9 @@ uint32_t ring_truncate(struct ring *r, uint32_t n)
     uint32_t dropped = 0;
 
     while (r->count > n) {
-        struct ring_slot *slot = &r->slots[(r->head + r->count - 1) % r->size];
-        if (slot->cap > RING_KEEP_MAX) {
-            free(slot->buf);
-            slot->buf = NULL;
-            slot->cap = 0;
-        }
+        struct ring_slot *slot = &r->slots[(r->head + r->count - 1) & (r->size - 1)];
+        if (slot->cap > RING_KEEP_MAX)
+            ring_slot_shrink(slot);
         slot->len = 0;
         r->count--;
         dropped++;

@@ -4,11 +4,14 @@
  *
  * A slot keeps its buffer after it is dequeued, so a queue in steady state
  * allocates nothing per frame; only a buffer grown past RING_KEEP_MAX is
- * given back, so that one huge write does not pin memory.
+ * given back, so that one huge write does not pin memory.  The slot array's
+ * size is a power of two (indexes are masked, never divided); the queue's
+ * length limit is the caller's, checked at each reservation.
  */
 #ifndef MEMIO_RING_H
 #define MEMIO_RING_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,23 +27,61 @@ struct ring_slot {
 
 struct ring {
     struct ring_slot *slots;
-    uint32_t size;  /* slots allocated */
+    uint32_t size;  /* slots allocated: 0 or a power of two */
     uint32_t head;  /* oldest */
     uint32_t count; /* queued */
 };
 
+/* The slow half of ring_reserve: grows the array or the slot's buffer. */
+struct ring_slot *ring_reserve_slow(struct ring *r, size_t len);
+
 /* The next free slot, with a buffer of at least len bytes, or NULL: errno
  * ENOBUFS when `limit` frames are queued already, ENOMEM.  The slot is queued
  * only by ring_commit. */
-struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len);
-void ring_commit(struct ring *r);
+static inline struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len)
+{
+    struct ring_slot *slot;
+
+    if (r->count >= limit) {
+        errno = ENOBUFS;
+        return NULL;
+    }
+    if (r->count == r->size)
+        return ring_reserve_slow(r, len);
+    slot = &r->slots[(r->head + r->count) & (r->size - 1)];
+    if (!slot->buf || slot->cap < len)
+        return ring_reserve_slow(r, len);
+    slot->len = 0;
+    slot->aux = 0;
+    return slot;
+}
+
+static inline void ring_commit(struct ring *r)
+{
+    r->count++;
+}
+
 /* The oldest frame, or NULL when empty. */
 static inline struct ring_slot *ring_front(const struct ring *r)
 {
     return r->count ? &r->slots[r->head] : NULL;
 }
+
+/* Gives back a buffer that grew past RING_KEEP_MAX. */
+void ring_slot_shrink(struct ring_slot *slot);
+
 /* Dequeues the oldest frame. */
-void ring_pop(struct ring *r);
+static inline void ring_pop(struct ring *r)
+{
+    struct ring_slot *slot = &r->slots[r->head];
+
+    if (slot->cap > RING_KEEP_MAX)
+        ring_slot_shrink(slot);
+    slot->len = 0;
+    r->head = (r->head + 1) & (r->size - 1);
+    r->count--;
+}
+
 /* Keeps the oldest n frames and drops the rest; returns how many it dropped. */
 uint32_t ring_truncate(struct ring *r, uint32_t n);
 /* Frees all memory; the ring is empty and reusable afterwards. */

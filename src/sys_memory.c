@@ -42,16 +42,6 @@ int memio_sys_is_memory(const memio_sys *sys)
     return mem__is_memory(sys);
 }
 
-void mem__lock(struct mem_sys *ms)
-{
-    pthread_mutex_lock(&ms->lock);
-}
-
-void mem__unlock(struct mem_sys *ms)
-{
-    pthread_mutex_unlock(&ms->lock);
-}
-
 memio_sys *memio_sys_memory(void)
 {
     struct mem_sys *ms = calloc(1, sizeof(*ms));
@@ -181,7 +171,7 @@ static void file_unref(memio_file *f)
 
 /* --- waiting ------------------------------------------------------------- */
 
-void mem__wake_all(struct mem_sys *ms)
+void mem__wake_waiters(struct mem_sys *ms)
 {
     static const uint64_t one = 1;
     struct mem_waiter *w;
@@ -487,80 +477,88 @@ fail:
     return -1;
 }
 
-static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
+/* A read or write as the VFS does it: the descriptor, the access mode
+ * (A25, A26: EBADF before the driver), then the class's callback, with the
+ * file held so that a close meanwhile cannot free it. */
+static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov, int iovcnt,
+                            bool write)
 {
-    struct mem_sys *ms = mem_sys_of(sys);
     memio_file *f;
     ssize_t r = -1;
+    int acc;
 
     mem__lock(ms);
     f = mem__file(ms, fd);
     if (!f)
         goto out;
-    if ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == 3) {
-        errno = EBADF; /* the VFS refuses before the driver (A26) */
+    acc = f->flags & O_ACCMODE;
+    if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY)) {
+        errno = EBADF;
         goto out;
     }
-    if (iov_check(iov, iovcnt) < 0)
-        goto out;
-    if (!f->cls->read) {
+    if (!(write ? f->cls->write != NULL : f->cls->read != NULL)) {
         errno = EINVAL;
         goto out;
     }
     f->refs++;
-    r = f->cls->read(f, iov, iovcnt);
-    {
+    r = write ? f->cls->write(f, iov, iovcnt) : f->cls->read(f, iov, iovcnt);
+    if (--f->refs == 0) {
         int e = errno;
+        f->refs = 1;
         file_unref(f);
         errno = e;
     }
 out:
     mem__unlock(ms);
     return r;
+}
+
+static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
+{
+    struct mem_sys *ms = mem_sys_of(sys);
+    memio_file *f;
+
+    /* The descriptor and the access mode come before the iovec's checks. */
+    mem__lock(ms);
+    f = mem__file(ms, fd);
+    if (f && ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == 3)) {
+        errno = EBADF;
+        f = NULL;
+    }
+    mem__unlock(ms);
+    if (!f || iov_check(iov, iovcnt) < 0)
+        return -1;
+    return file_call_rw(ms, fd, iov, iovcnt, false);
 }
 
 static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
 {
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     /* read(2) caps a count at MAX_RW_COUNT; anything larger than the
-     * address space cannot be a valid buffer. */
+     * address space cannot be a valid buffer.  One buffer is a valid
+     * iovec, so readv's checks are skipped. */
     if (len > (size_t)SSIZE_MAX) {
         errno = EFAULT;
         return -1;
     }
-    return mem_readv(sys, fd, &iov, 1);
+    return file_call_rw(mem_sys_of(sys), fd, &iov, 1, false);
 }
 
 static ssize_t mem_writev(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
 {
     struct mem_sys *ms = mem_sys_of(sys);
     memio_file *f;
-    ssize_t r = -1;
 
     mem__lock(ms);
     f = mem__file(ms, fd);
-    if (!f)
-        goto out;
-    if ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == 3) {
-        errno = EBADF; /* A25 */
-        goto out;
+    if (f && ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == 3)) {
+        errno = EBADF;
+        f = NULL;
     }
-    if (iov_check(iov, iovcnt) < 0)
-        goto out;
-    if (!f->cls->write) {
-        errno = EINVAL;
-        goto out;
-    }
-    f->refs++;
-    r = f->cls->write(f, iov, iovcnt);
-    {
-        int e = errno;
-        file_unref(f);
-        errno = e;
-    }
-out:
     mem__unlock(ms);
-    return r;
+    if (!f || iov_check(iov, iovcnt) < 0)
+        return -1;
+    return file_call_rw(ms, fd, iov, iovcnt, true);
 }
 
 static ssize_t mem_write(memio_sys *sys, int fd, const void *buf, size_t len)
@@ -570,7 +568,7 @@ static ssize_t mem_write(memio_sys *sys, int fd, const void *buf, size_t len)
         errno = EFAULT;
         return -1;
     }
-    return mem_writev(sys, fd, &iov, 1);
+    return file_call_rw(mem_sys_of(sys), fd, &iov, 1, true);
 }
 
 static int mem_close(memio_sys *sys, int fd)

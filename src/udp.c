@@ -386,14 +386,14 @@ void mem__udp_unlink_all(struct memio_tunnel *t)
 
 static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
 {
-    struct udp_sock *us = memio_file_data(f);
+    struct udp_sock *us = f->data;
     struct ring_slot *slot;
     size_t count = 0, n;
     int i, nonblock;
 
     for (i = 0; i < iovcnt; i++)
         count += iov[i].iov_len;
-    nonblock = memio_file_flags(f) & O_NONBLOCK; /* as the read began */
+    nonblock = f->flags & O_NONBLOCK; /* as the read began */
     while (!(slot = ring_front(&us->q))) {
         if (nonblock) {
             errno = EAGAIN;
@@ -425,7 +425,7 @@ static ssize_t udp_write(memio_file *f, const struct iovec *iov, int iovcnt)
 
 static int udp_ioctl(memio_file *f, unsigned long request, void *arg)
 {
-    struct udp_sock *us = memio_file_data(f);
+    struct udp_sock *us = f->data;
 
     if (request == FIONREAD) {
         struct ring_slot *slot = ring_front(&us->q);
@@ -443,7 +443,7 @@ static int udp_ioctl(memio_file *f, unsigned long request, void *arg)
 
 static short udp_poll(memio_file *f, short events)
 {
-    struct udp_sock *us = memio_file_data(f);
+    struct udp_sock *us = f->data;
     short mask = POLLOUT | POLLWRNORM;
 
     (void)events;
@@ -454,7 +454,7 @@ static short udp_poll(memio_file *f, short events)
 
 static void udp_close(memio_file *f)
 {
-    struct udp_sock *us = memio_file_data(f);
+    struct udp_sock *us = f->data;
 
     if (us->tun) {
         struct udp_sock **pp;
