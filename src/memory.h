@@ -50,9 +50,20 @@ struct mem_fd {
 };
 
 struct mem_device_reg {
-    char *path;
+    char *long_path; /* a heap copy when the path does not fit short_path */
     const memio_device_class *cls;
+    char short_path[24];
 };
+
+static inline const char *mem__reg_path(const struct mem_device_reg *r)
+{
+    return r->long_path ? r->long_path : r->short_path;
+}
+
+/* What a new system holds without allocating: the usual test has one
+ * device path and a few descriptors. */
+#define MEM_INLINE_FDS 8
+#define MEM_INLINE_DEVS 2
 
 /* A signal to send once the lock is released (SIGIO under O_ASYNC). */
 struct mem_signal {
@@ -73,9 +84,11 @@ struct mem_sys {
 
     struct mem_fd *fds; /* index: fd - MEM_FD_BASE; never reused */
     size_t nfds, fds_cap;
+    struct mem_fd fds_inline[MEM_INLINE_FDS];
 
     struct mem_device_reg *devs;
-    size_t ndevs;
+    size_t ndevs, devs_cap;
+    struct mem_device_reg devs_inline[MEM_INLINE_DEVS];
 
     struct mem_waiter *active, *pool;
     unsigned blocked;
@@ -205,8 +218,9 @@ struct memio_tunnel {
 
     /* Attached descriptors: the numqueues active queues first, then the
      * numdisabled ones detached with TUNSETQUEUE. */
-    struct tun_file **queues;
+    struct tun_file **queues; /* queue_inline until a second queue attaches */
     unsigned numqueues, numdisabled, queues_cap;
+    struct tun_file *queue_inline[1];
 
     int link_type;      /* dev->type: ARPHRD_NONE or ARPHRD_ETHER; TUNSETLINK (C44) */
     int vnet_hdr_sz;    /* 10 unless TUNSETVNETHDRSZ (C30-C33) */

@@ -51,6 +51,10 @@ memio_sys *memio_sys_memory(void)
         return NULL;
     }
     ms->base.ops = &mem_ops;
+    ms->fds = ms->fds_inline;
+    ms->fds_cap = MEM_INLINE_FDS;
+    ms->devs = ms->devs_inline;
+    ms->devs_cap = MEM_INLINE_DEVS;
     pthread_mutex_init(&ms->lock, NULL);
     pthread_cond_init(&ms->idle, NULL);
     ms->perms = MEMIO_PERM_OPEN | MEMIO_PERM_IOCTL;
@@ -114,12 +118,14 @@ static int fd_alloc(struct mem_sys *ms, memio_file *f, bool cloexec)
         return -1;
     }
     if (ms->nfds == ms->fds_cap) {
-        size_t cap = ms->fds_cap ? ms->fds_cap * 2 : 64;
-        struct mem_fd *n = realloc(ms->fds, cap * sizeof(*n));
+        size_t cap = ms->fds_cap * 2;
+        struct mem_fd *n = realloc(ms->fds == ms->fds_inline ? NULL : ms->fds, cap * sizeof(*n));
         if (!n) {
             errno = ENOMEM;
             return -1;
         }
+        if (ms->fds == ms->fds_inline)
+            memcpy(n, ms->fds_inline, sizeof(ms->fds_inline));
         ms->fds = n;
         ms->fds_cap = cap;
     }
@@ -452,7 +458,7 @@ static int mem_open(memio_sys *sys, const char *path, int flags, mode_t mode)
         goto fail;
     }
     for (i = 0; i < ms->ndevs; i++)
-        if (strcmp(ms->devs[i].path, path) == 0)
+        if (strcmp(mem__reg_path(&ms->devs[i]), path) == 0)
             cls = ms->devs[i].cls;
     if (!cls) {
         errno = ENOSYS; /* the seed's documented answer; the kernel: ENOENT */
@@ -817,9 +823,11 @@ static void mem_free(memio_sys *sys)
         free(w);
     }
     for (i = 0; i < ms->ndevs; i++)
-        free(ms->devs[i].path);
-    free(ms->devs);
-    free(ms->fds);
+        free(ms->devs[i].long_path);
+    if (ms->devs != ms->devs_inline)
+        free(ms->devs);
+    if (ms->fds != ms->fds_inline)
+        free(ms->fds);
     pthread_cond_destroy(&ms->idle);
     pthread_mutex_destroy(&ms->lock);
     free(ms);
@@ -831,7 +839,7 @@ int memio_register_device(memio_sys *sys, const char *path, const memio_device_c
 {
     struct mem_sys *ms;
     struct mem_device_reg *n;
-    size_t i;
+    size_t i, len;
     char *copy;
 
     if (!mem__is_memory(sys)) {
@@ -853,26 +861,37 @@ int memio_register_device(memio_sys *sys, const char *path, const memio_device_c
     ms = mem_sys_of(sys);
     mem__lock(ms);
     for (i = 0; i < ms->ndevs; i++) {
-        if (strcmp(ms->devs[i].path, path) == 0) {
+        if (strcmp(mem__reg_path(&ms->devs[i]), path) == 0) {
             mem__unlock(ms);
             errno = EEXIST;
             return -1;
         }
     }
-    copy = strdup(path);
-    n = copy ? realloc(ms->devs, (ms->ndevs + 1) * sizeof(*n)) : NULL;
-    if (!n) {
-        free(copy);
-        mem__unlock(ms);
-        errno = ENOMEM;
-        return -1;
+    if (ms->ndevs == ms->devs_cap) {
+        size_t cap = ms->devs_cap * 2;
+        n = realloc(ms->devs == ms->devs_inline ? NULL : ms->devs, cap * sizeof(*n));
+        if (!n)
+            goto nomem;
+        if (ms->devs == ms->devs_inline)
+            memcpy(n, ms->devs_inline, sizeof(ms->devs_inline));
+        ms->devs = n;
+        ms->devs_cap = cap;
     }
-    ms->devs = n;
-    ms->devs[ms->ndevs].path = copy;
+    len = strlen(path);
+    copy = NULL;
+    if (len < sizeof(ms->devs[0].short_path))
+        memcpy(ms->devs[ms->ndevs].short_path, path, len + 1);
+    else if (!(copy = strdup(path)))
+        goto nomem;
+    ms->devs[ms->ndevs].long_path = copy;
     ms->devs[ms->ndevs].cls = cls;
     ms->ndevs++;
     mem__unlock(ms);
     return 0;
+nomem:
+    mem__unlock(ms);
+    errno = ENOMEM;
+    return -1;
 }
 
 int memio_register_tun(memio_sys *sys)

@@ -106,11 +106,6 @@ static bool name_is_lo(const char *name)
     return strcmp(name, "lo") == 0;
 }
 
-static bool name_in_use(struct mem_sys *ms, const char *name)
-{
-    return name_is_lo(name) || find_live(ms, name);
-}
-
 /* dev_valid_name: non-empty, shorter than IFNAMSIZ, not "." or "..", no
  * '/', ':' or white space (B17-B21). */
 static bool dev_valid_name(const char *name)
@@ -129,69 +124,107 @@ static bool dev_valid_name(const char *name)
 
 /* If `name` is what template `tmpl` (prefix%dsuffix) prints for some unit,
  * returns that unit, else -1. */
-static long template_unit(const char *tmpl, size_t plen, const char *suffix,
+/* If `name` is what template `tmpl` (prefix%dsuffix) prints for some unit,
+ * returns that unit, else -1.  "tun01" is not what "tun%d" prints for 1. */
+static long template_unit(const char *tmpl, size_t plen, const char *suffix, size_t slen,
                           const char *name)
 {
-    char buf[IFNAMSIZ + 24];
-    const char *p;
+    size_t nlen = strnlen(name, IFNAMSIZ), i;
     long unit = 0;
-    size_t slen = strlen(suffix), nlen = strlen(name);
 
-    if (nlen <= plen + slen || strncmp(name, tmpl, plen) != 0 ||
-        strcmp(name + nlen - slen, suffix) != 0)
+    if (nlen <= plen + slen || memcmp(name, tmpl, plen) != 0 ||
+        memcmp(name + nlen - slen, suffix, slen) != 0)
         return -1;
-    for (p = name + plen; p < name + nlen - slen; p++) {
-        if (*p < '0' || *p > '9' || unit > 100000)
+    if (name[plen] == '0' && nlen - slen - plen > 1)
+        return -1;
+    for (i = plen; i < nlen - slen; i++) {
+        if (name[i] < '0' || name[i] > '9' || unit > 100000)
             return -1;
-        unit = unit * 10 + (*p - '0');
+        unit = unit * 10 + (name[i] - '0');
     }
-    /* "tun01" is not what "tun%d" prints for 1. */
-    snprintf(buf, sizeof(buf), "%.*s%ld%s", (int)plen, tmpl, unit, suffix);
-    return strcmp(buf, name) == 0 ? unit : -1;
+    return unit;
+}
+
+/* prefix, decimal unit, suffix into out; false when it would not fit in
+ * IFNAMSIZ - 1 bytes. */
+static bool format_unit(char *out, const char *tmpl, size_t plen, const char *suffix,
+                        size_t slen, unsigned unit)
+{
+    char digits[12];
+    size_t nd = 0, i;
+
+    do {
+        digits[nd++] = (char)('0' + unit % 10);
+        unit /= 10;
+    } while (unit);
+    if (plen + nd + slen >= IFNAMSIZ)
+        return false;
+    memcpy(out, tmpl, plen);
+    for (i = 0; i < nd; i++)
+        out[plen + i] = digits[nd - 1 - i];
+    memcpy(out + plen + nd, suffix, slen);
+    out[plen + nd + slen] = '\0';
+    return true;
 }
 
 /* dev_alloc_name: the lowest free unit of a template with exactly one %d
- * (B08, B11-B13, B53).  Writes the name into out (IFNAMSIZ bytes). */
+ * (B08, B11-B13, B53).  Writes the name into out (IFNAMSIZ bytes).  The
+ * lowest free unit is at most the number of devices, so the bitmap needs
+ * only that many bits (the kernel's is one page: units below 32768). */
 static int alloc_name(struct mem_sys *ms, const char *tmpl, char *out)
 {
-    enum { UNITS = 32768 }; /* the kernel's bitmap: one page of bits */
-    unsigned long used[UNITS / (8 * sizeof(unsigned long))];
-    const char *pct = strchr(tmpl, '%');
-    const size_t bits = 8 * sizeof(unsigned long);
+    enum { UNITS = 32768, BITS = 8 * sizeof(unsigned long) };
+    unsigned long small[4], *used = small;
+    const char *pct = strchr(tmpl, '%'), *suffix;
     struct memio_tunnel *t;
-    size_t plen;
+    size_t plen, slen, ndev = 1, words;
     long u;
-    int i;
+    unsigned i;
 
     if (!pct || pct[1] != 'd' || strchr(pct + 2, '%')) {
         errno = EINVAL;
         return -1;
     }
     plen = (size_t)(pct - tmpl);
-    memset(used, 0, sizeof(used));
-    for (t = ms->live_tunnels; t; t = t->next_live) {
-        u = template_unit(tmpl, plen, pct + 2, t->name);
-        if (u >= 0 && u < UNITS)
-            used[u / bits] |= 1ul << (u % bits);
-    }
-    u = template_unit(tmpl, plen, pct + 2, "lo");
-    if (u >= 0 && u < UNITS)
-        used[u / bits] |= 1ul << (u % bits);
-    for (i = 0; i < UNITS; i++) {
-        char buf[IFNAMSIZ + 16];
-        if (used[i / bits] & (1ul << (i % bits)))
-            continue;
-        snprintf(buf, sizeof(buf), "%.*s%d%s", (int)plen, tmpl, i, pct + 2);
-        if (strlen(buf) >= IFNAMSIZ) {
-            errno = EINVAL;
+    suffix = pct + 2;
+    slen = strlen(suffix);
+    for (t = ms->live_tunnels; t; t = t->next_live)
+        ndev++;
+    if (ndev > UNITS - 1)
+        ndev = UNITS - 1;
+    words = (ndev + 1 + BITS - 1) / BITS;
+    if (words > sizeof(small) / sizeof(small[0])) {
+        used = calloc(words, sizeof(*used));
+        if (!used) {
+            errno = ENOMEM;
             return -1;
         }
-        if (name_in_use(ms, buf))
+    } else {
+        memset(small, 0, sizeof(small));
+    }
+    for (t = ms->live_tunnels; t; t = t->next_live) {
+        u = template_unit(tmpl, plen, suffix, slen, t->name);
+        if (u >= 0 && (size_t)u <= ndev)
+            used[u / BITS] |= 1ul << (u % BITS);
+    }
+    u = template_unit(tmpl, plen, suffix, slen, "lo");
+    if (u >= 0 && (size_t)u <= ndev)
+        used[u / BITS] |= 1ul << (u % BITS);
+    for (i = 0; i <= ndev; i++) {
+        if (used[i / BITS] & (1ul << (i % BITS)))
             continue;
-        memcpy(out, buf, strlen(buf) + 1);
+        if (!format_unit(out, tmpl, plen, suffix, slen, i)) {
+            errno = EINVAL;
+            break;
+        }
+        if (used != small)
+            free(used);
         return 0;
     }
-    errno = ENFILE;
+    if (i > ndev)
+        errno = ENFILE;
+    if (used != small)
+        free(used);
     return -1;
 }
 
@@ -223,12 +256,15 @@ static int queues_reserve(struct memio_tunnel *t)
     unsigned n = t->numqueues + t->numdisabled;
 
     if (n == t->queues_cap) {
-        unsigned cap = t->queues_cap ? t->queues_cap * 2 : 1;
-        struct tun_file **q = realloc(t->queues, cap * sizeof(*q));
+        unsigned cap = t->queues_cap * 2;
+        struct tun_file **q =
+            realloc(t->queues == t->queue_inline ? NULL : t->queues, cap * sizeof(*q));
         if (!q) {
             errno = ENOMEM;
             return -1;
         }
+        if (t->queues == t->queue_inline)
+            q[0] = t->queue_inline[0];
         t->queues = q;
         t->queues_cap = cap;
     }
@@ -399,6 +435,8 @@ static struct memio_tunnel *tunnel_new(struct mem_sys *ms, unsigned type, int id
     t->sys = ms;
     t->flags = type;
     t->ifindex = idx;
+    t->queues = t->queue_inline;
+    t->queues_cap = 1;
     t->up = true; /* a memory device starts up: a documented difference */
     t->carrier = true;
     t->txqueuelen = type == IFF_TAP ? TAP_TXQLEN : TUN_TXQLEN;
@@ -1854,7 +1892,8 @@ void mem__tunnels_free(struct mem_sys *ms)
     for (t = ms->all_tunnels; t; t = next) {
         next = t->next_all;
         ring_free(&t->takeq);
-        free(t->queues);
+        if (t->queues != t->queue_inline)
+            free(t->queues);
         free(t->scratch);
         free(t);
     }

@@ -138,6 +138,22 @@ static void test_registry_rules(void **state)
     assert_true(memio_open(sys, "/dev/tun", O_RDWR) >= 0);
 }
 
+/* Many paths, short and long, stay registered and open their class. */
+static void test_registry_holds_many_paths(void **state)
+{
+    memio_sys *sys = *state;
+    static const char *const paths[] = {"/dev/a", "/dev/b", "/dev/c",
+                                        "/dev/a-rather-long-path/for/a/tunnel/device", "/dev/e"};
+    size_t i;
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        assert_int_equal(memio_register_device(sys, paths[i], &memio_tun_device), 0);
+    for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        assert_true(memio_open(sys, paths[i], O_RDWR) >= 0);
+    assert_true(memio_open(sys, "/dev/net/tun", O_RDWR) >= 0);
+    ASSERT_ERR(memio_register_device(sys, paths[3], &memio_tun_device), EEXIST);
+    ASSERT_ERR(memio_open(sys, "/dev/a-rather-long-path", O_RDWR), ENOSYS);
+}
+
 /* A new system has nothing registered, as in the seed. */
 static void test_new_system_has_no_devices(void **state)
 {
@@ -391,6 +407,7 @@ int main(void)
         T(test_poll_errors_and_timeouts),
         T(test_iovec_checks),
         T(test_registry_rules),
+        T(test_registry_holds_many_paths),
         cmocka_unit_test(test_new_system_has_no_devices),
         T(test_custom_device_class_gets_every_call),
         T(test_class_without_callbacks_answers_like_kernel),
