@@ -1508,6 +1508,88 @@ static void test_new_tap_mac_is_local_unicast_and_deterministic(void **state)
 
 /* --- the list ------------------------------------------------------------- */
 
+/* --- what Twisted's tests reach into -------------------------------------- */
+
+/* Twisted's pendingSignals: the next writes fail with the errno the test
+ * names (EINTR), before any other check; then writes work again and
+ * nothing was accepted meanwhile. */
+static void test_fail_writes_fails_the_next_writes_then_stops(void **state)
+{
+    struct dev *d = *state;
+    uint8_t p[64];
+    size_t n = udp_packet(p, sizeof(p), 5, 'f');
+
+    memio_tunnel_fail_writes(d->t, EINTR, 2);
+    assert_fails_with(memio_write(d->sys, d->fd, p, n), EINTR);
+    assert_fails_with(memio_write(d->sys, d->fd, "", 0), EINTR);
+    assert_nothing_accepted(d->t);
+    assert_int_equal(memio_write(d->sys, d->fd, p, n), (ssize_t)n);
+}
+
+/* A way to make the next reads fail with any errno; the queued frame is
+ * still there afterwards. */
+static void test_fail_reads_fails_the_next_reads_and_keeps_frames(void **state)
+{
+    struct dev *d = *state;
+    uint8_t p[64];
+    size_t n = udp_packet(p, sizeof(p), 5, 'r');
+
+    assert_int_equal(memio_tunnel_inject(d->t, p, n), 0);
+    memio_tunnel_fail_reads(d->t, EIO, 1);
+    assert_fails_with(memio_read(d->sys, d->fd, rbuf, sizeof(rbuf)), EIO);
+    assert_int_equal(memio_read(d->sys, d->fd, rbuf, sizeof(rbuf)), (ssize_t)n);
+}
+
+/* Twisted's nonBlockingExceptionStyle: what an empty non-blocking read
+ * fails with (EAGAIN by default, as the kernel's E01). */
+static void test_empty_read_errno_is_settable(void **state)
+{
+    struct dev *d = *state;
+
+    assert_fails_with(memio_read(d->sys, d->fd, rbuf, sizeof(rbuf)), EAGAIN);
+    memio_tunnel_set_empty_read_errno(d->t, EWOULDBLOCK);
+    assert_fails_with(memio_read(d->sys, d->fd, rbuf, sizeof(rbuf)), EWOULDBLOCK);
+    memio_tunnel_set_empty_read_errno(d->t, EINTR);
+    assert_fails_with(memio_read(d->sys, d->fd, rbuf, sizeof(rbuf)), EINTR);
+}
+
+/* Calls on a gone device fail with ENODEV; its pointer and counters stay. */
+static void test_test_side_calls_on_gone_device_are_enodev(void **state)
+{
+    struct dev *d = *state;
+    static const uint8_t mac[6] = {2, 0, 0, 0, 0, 9};
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    memio_tunnel_stats st;
+
+    assert_int_equal(memio_tunnel_delete(d->t), 0);
+    assert_fails_with(memio_tunnel_delete(d->t), ENODEV);
+    assert_fails_with(memio_tunnel_inject(d->t, "\x45", 1), ENODEV);
+    assert_fails_with(memio_tunnel_set_up(d->t, 0), ENODEV);
+    assert_fails_with(memio_tunnel_set_carrier(d->t, 0), ENODEV);
+    assert_fails_with(memio_tunnel_set_txqueuelen(d->t, 5), ENODEV);
+    assert_fails_with(memio_tunnel_set_mac(d->t, mac), ENODEV);
+    assert_fails_with(memio_tunnel_set_address(d->t, (struct sockaddr *)&a, sizeof(a), 24), ENODEV);
+    assert_fails_with(memio_tunnel_send_udp(d->t, "x", 1, (struct sockaddr *)&a, sizeof(a), NULL),
+                      ENODEV);
+    memio_tunnel_stats_get(d->t, &st);
+    assert_int_equal(st.tx_dropped, 1); /* the inject on a gone device counts */
+    assert_false(memio_tunnel_exists(d->t));
+}
+
+/* inject's own argument errors, which count nothing. */
+static void test_inject_argument_errors(void **state)
+{
+    struct dev *d = *state;
+    static uint8_t big[65536 + 1];
+    memio_tunnel_stats st;
+
+    assert_fails_with(memio_tunnel_inject(d->t, NULL, 20), EFAULT);
+    assert_fails_with(memio_tunnel_inject(d->t, big, 0), EINVAL);
+    assert_fails_with(memio_tunnel_inject(d->t, big, sizeof(big)), EMSGSIZE);
+    memio_tunnel_stats_get(d->t, &st);
+    assert_int_equal(st.tx_dropped, 0);
+}
+
 #define T_TUN(f) cmocka_unit_test_setup_teardown(f, setup_tun, teardown_dev)
 #define T_TUN_PI(f) cmocka_unit_test_setup_teardown(f, setup_tun_pi, teardown_dev)
 #define T_TAP(f) cmocka_unit_test_setup_teardown(f, setup_tap, teardown_dev)
@@ -1609,6 +1691,11 @@ int main(void)
         T_TAP(test_tap_queue_holds_1000_and_tail_drops_the_rest),
         /* MAC */
         cmocka_unit_test(test_new_tap_mac_is_local_unicast_and_deterministic),
+        T_TUN(test_fail_writes_fails_the_next_writes_then_stops),
+        T_TUN(test_fail_reads_fails_the_next_reads_and_keeps_frames),
+        T_TUN(test_empty_read_errno_is_settable),
+        T_TUN(test_test_side_calls_on_gone_device_are_enodev),
+        T_TUN(test_inject_argument_errors),
     };
 
     return cmocka_run_group_tests_name("tun_io", tests, NULL, NULL);
