@@ -8,6 +8,8 @@
 #include <memio/device.h>
 #include <memio/tunnel.h>
 #include <memio/packet.h>
+#include <memio/port.h>
+#include <memio/dispatch.h>
 
 #define MEMIO_VERSION_MAJOR 0
 #define MEMIO_VERSION_MINOR 1
