@@ -18,6 +18,9 @@ echo "== 1. build and test =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs" >/dev/null
 ctest --test-dir build --output-on-failure
+# How many scenarios ran on each side of the conformance suite, and the
+# Twisted ports on each system (CTest keeps passing tests' output in its log).
+grep -hE '^(conformance|test_twisted):' build/Testing/Temporary/LastTest.log || true
 
 echo "== 2. AddressSanitizer + UndefinedBehaviorSanitizer =="
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMIO_SANITIZE=ON >/dev/null

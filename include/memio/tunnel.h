@@ -61,8 +61,9 @@ int memio_tunnel_exists(const memio_tunnel *t);
  * virtio-net header (the device adds them when the program reads, E15).
  * Returns 0 when queued.  When the kernel would have dropped it, -1 with
  * errno and the drop counted in tx_dropped: ENOBUFS (the queue holds
- * txqueuelen frames, J01), ENETDOWN (link down), ENOLINK (carrier off, E12),
- * ENXIO (no descriptor attached, I17), ENODEV (device gone), EPERM (a TAP's
+ * txqueuelen frames, J01), ENETDOWN (link down), ENOLINK (carrier off, E12;
+ * a persistent device without descriptors has its carrier off, I16), ENXIO
+ * (carrier on but no descriptor attached, I17), ENODEV (device gone), EPERM (a TAP's
  * TX filter or socket filter dropped it, G24, G25).  Other errors:
  * EFAULT (NULL frame), EINVAL (empty frame), EMSGSIZE (longer than 65535
  * bytes plus the Ethernet header on a TAP). */
