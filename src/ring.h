@@ -3,8 +3,8 @@
  * program, toward the test, and of a receive descriptor.
  *
  * A slot keeps its buffer after it is dequeued, so a queue in steady state
- * allocates nothing per frame; only a buffer grown past RING_KEEP_MAX is
- * given back, so that one huge write does not pin memory.  The slot array's
+ * allocates nothing per frame; only a buffer grown past RING_KEEP_MAX (a
+ * frame bigger than any IP packet) is given back, so that one huge write does not pin memory.  The slot array's
  * size is a power of two (indexes are masked, never divided); the queue's
  * length limit is the caller's, checked at each reservation.
  */
@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RING_KEEP_MAX (65536 + 256)
+/* A buffer this big is kept: a 64 KiB IP packet in an Ethernet frame with a
+ * PI and a virtio-net header, rounded up as ring_reserve_slow rounds. */
+#define RING_KEEP_MAX (68 * 1024)
 
 struct ring_slot {
     uint8_t *buf;
