@@ -20,4 +20,9 @@ memio_ensure_packages() {
 
 # What building and testing memio needs.
 MEMIO_BUILD_PACKAGES=(gcc make cmake pkg-config libc6-dev libcmocka-dev libpcap-dev)
-MEMIO_TEST_PACKAGES=(iproute2 valgrind)
+# tshark: test_packet_tshark checks the builders against Wireshark's
+# dissectors; clang + libclang-rt-dev: fuzz/run.sh (libFuzzer).
+MEMIO_TEST_PACKAGES=(iproute2 valgrind tshark clang libclang-rt-dev)
+# What the benchmark command (scripts/bench.sh) needs besides the build:
+# callgrind's instruction counts, and the seed it is compared with.
+MEMIO_BENCH_PACKAGES=(valgrind python3 python3-twisted git)

@@ -6,7 +6,9 @@
 #   2. builds and runs them again under AddressSanitizer + UBSan;
 #   3. runs the suites under valgrind;
 #   4. installs memio to a temporary prefix and builds a consumer with
-#      pkg-config and with CMake's find_package.
+#      pkg-config and with CMake's find_package;
+#   5. fuzzes the packet parser for a bounded time (MEMIO_FUZZ_SECONDS,
+#      default 60).
 # Exits non-zero when anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +35,14 @@ bash scripts/valgrind.sh build
 
 echo "== 4. the installed package, from a consumer =="
 bash scripts/consumer.sh build
+
+echo "== 5. fuzz the packet parser (libFuzzer, ASan + UBSan, ${MEMIO_FUZZ_SECONDS:-60} s) =="
+rc=0
+MEMIO_FUZZ_DIR=build-fuzz bash fuzz/run.sh "${MEMIO_FUZZ_SECONDS:-60}" || rc=$?
+case $rc in
+    0) ;;
+    77) echo "fuzz: skipped (see the reason above)" ;;
+    *) exit "$rc" ;;
+esac
 
 echo "memio: all test stages passed"

@@ -1,0 +1,272 @@
+/*
+ * csum.c — the internet checksum (RFC 1071) and the pseudo-header sums of
+ * UDP and ICMPv6.
+ *
+ * Every packet memio builds or checks goes through here, so it is fast:
+ * the sum is taken in the host's byte order over 64-bit words (portable)
+ * or 256-bit vectors (AVX2, chosen once at run time when the CPU has it),
+ * and converted to big-endian order once at the end.  This works because
+ * one's complement addition commutes with byte swapping (RFC 1071 section
+ * 2(B)): the folded sum of the native 16-bit words, byte-swapped, is the
+ * sum of the big-endian words as they are stored.  Lanes follow the byte
+ * offset from the start of the data, not the address, so alignment never
+ * matters, and every load goes through memcpy or an unaligned vector load.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "memio/packet.h"
+#include "packet_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define HAVE_X86_AVX2 1
+#endif
+
+/* Folds a 64-bit one's complement accumulator to 16 bits.  A non-zero
+ * input never folds to 0, so 0 and 0xffff keep their distinct meanings. */
+static uint16_t fold64(uint64_t s)
+{
+    s = (s >> 32) + (s & 0xffffffffu);
+    s = (s >> 32) + (s & 0xffffffffu);
+    s = (s >> 16) + (s & 0xffffu);
+    s = (s >> 16) + (s & 0xffffu);
+    return (uint16_t)s;
+}
+
+/* One's complement addition of two 64-bit words: the carry out of the top
+ * goes back in at the bottom (compilers turn this into add + adc). */
+static inline uint64_t add_carry(uint64_t a, uint64_t b)
+{
+    a += b;
+    return a + (a < b);
+}
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The portable sum: 64-bit words with end-around carry, four independent
+ * accumulators so the adds do not wait on each other. */
+uint64_t packet__csum_portable(uint64_t s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t s1 = 0, s2 = 0, s3 = 0;
+
+    while (len >= 64) {
+        s = add_carry(s, load64(p));
+        s1 = add_carry(s1, load64(p + 8));
+        s2 = add_carry(s2, load64(p + 16));
+        s3 = add_carry(s3, load64(p + 24));
+        s = add_carry(s, load64(p + 32));
+        s1 = add_carry(s1, load64(p + 40));
+        s2 = add_carry(s2, load64(p + 48));
+        s3 = add_carry(s3, load64(p + 56));
+        p += 64;
+        len -= 64;
+    }
+    s = add_carry(add_carry(s, s1), add_carry(s2, s3));
+    while (len >= 8) {
+        s = add_carry(s, load64(p));
+        p += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        /* The tail, zero-padded to 8 bytes: an odd last byte lands at an
+         * even offset and so becomes the high byte of its word. */
+        uint8_t tail[8] = { 0 };
+        memcpy(tail, p, len);
+        s = add_carry(s, load64(tail));
+    }
+    return s;
+}
+
+#ifdef HAVE_X86_AVX2
+/* The AVX2 sum: each 32-byte vector's 16-bit words are split into the low
+ * and high halves of its 32-bit lanes and added there, so no carry is ever
+ * lost; a lane takes at most 2 * 0xffff per vector, so a block of up to
+ * 2^15 vectors per accumulator cannot overflow it.  The lanes are then
+ * added into the 64-bit accumulator.  Called only when the CPU has AVX2. */
+#define AVX2_BLOCK (1u << 20) /* bytes: 8192 vectors per accumulator */
+
+/* The eight 32-bit lanes of v as four 64-bit sums (even lane + odd lane). */
+__attribute__((target("avx2"))) static inline __m256i avx2_widen(__m256i v)
+{
+    const __m256i lo32 = _mm256_set1_epi64x(0xffffffff);
+    return _mm256_add_epi64(_mm256_and_si256(v, lo32), _mm256_srli_epi64(v, 32));
+}
+
+__attribute__((target("avx2"))) uint64_t packet__csum_avx2(uint64_t s, const void *data,
+                                                           size_t len)
+{
+    const uint8_t *p = data;
+    const __m256i mask = _mm256_set1_epi32(0xffff);
+    __m256i wide = _mm256_setzero_si256(); /* four 64-bit lanes: never overflow */
+    uint64_t lane[4];
+
+    if (len < 32)
+        return packet__csum_portable(s, p, len);
+    while (len >= 32) {
+        size_t block = len < AVX2_BLOCK ? len : AVX2_BLOCK;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+
+        len -= block & ~(size_t)31;
+        while (block >= 128) {
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+            __m256i v2 = _mm256_loadu_si256((const __m256i *)(p + 64));
+            __m256i v3 = _mm256_loadu_si256((const __m256i *)(p + 96));
+            a0 = _mm256_add_epi32(a0, _mm256_and_si256(v0, mask));
+            a1 = _mm256_add_epi32(a1, _mm256_and_si256(v1, mask));
+            a2 = _mm256_add_epi32(a2, _mm256_and_si256(v2, mask));
+            a3 = _mm256_add_epi32(a3, _mm256_and_si256(v3, mask));
+            a0 = _mm256_add_epi32(a0, _mm256_srli_epi32(v0, 16));
+            a1 = _mm256_add_epi32(a1, _mm256_srli_epi32(v1, 16));
+            a2 = _mm256_add_epi32(a2, _mm256_srli_epi32(v2, 16));
+            a3 = _mm256_add_epi32(a3, _mm256_srli_epi32(v3, 16));
+            p += 128;
+            block -= 128;
+        }
+        while (block >= 32) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)p);
+            a0 = _mm256_add_epi32(a0, _mm256_and_si256(v, mask));
+            a1 = _mm256_add_epi32(a1, _mm256_srli_epi32(v, 16));
+            p += 32;
+            block -= 32;
+        }
+        /* a0 + a1 and a2 + a3 stay below 2^32 per lane: a block of at most
+         * 2^20 bytes puts at most 2^14 * 0x1fffe in each pair. */
+        wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a0, a1)));
+        wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a2, a3)));
+    }
+    _mm256_storeu_si256((__m256i *)lane, wide);
+    s = add_carry(s, lane[0]);
+    s = add_carry(s, lane[1]);
+    s = add_carry(s, lane[2]);
+    s = add_carry(s, lane[3]);
+    return packet__csum_portable(s, p, len);
+}
+#endif
+
+typedef uint64_t (*sum_fn)(uint64_t, const void *, size_t);
+
+static uint64_t sum_resolve(uint64_t s, const void *data, size_t len);
+
+/* The implementation in use: resolved on the first call, then fixed.
+ * Loaded and stored atomically so that threads racing on the first call
+ * are well defined (they all store the same pointer). */
+static sum_fn sum_impl = sum_resolve;
+
+/* Picks the fastest implementation this CPU runs.  MEMIO_CSUM=portable in
+ * the environment forces the portable one (for comparing the two). */
+static sum_fn sum_choose(void)
+{
+    const char *force = getenv("MEMIO_CSUM");
+    if (force && strcmp(force, "portable") == 0)
+        return packet__csum_portable;
+#ifdef HAVE_X86_AVX2
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2"))
+        return packet__csum_avx2;
+#endif
+    return packet__csum_portable;
+}
+
+static uint64_t sum_resolve(uint64_t s, const void *data, size_t len)
+{
+    sum_fn fn = sum_choose();
+    __atomic_store_n(&sum_impl, fn, __ATOMIC_RELAXED);
+    return fn(s, data, len);
+}
+
+/* The name of the implementation memio_csum_add uses: "avx2" or
+ * "portable". */
+const char *packet__csum_impl_name(void)
+{
+    sum_fn fn = __atomic_load_n(&sum_impl, __ATOMIC_RELAXED);
+    if (fn == sum_resolve)
+        fn = sum_choose();
+#ifdef HAVE_X86_AVX2
+    if (fn == packet__csum_avx2)
+        return "avx2";
+#endif
+    return "portable";
+}
+
+/* Adds the big-endian 16-bit words of data to sum and returns the new sum,
+ * folded to at most 0xffff.  NULL data with a non-zero length is a bad
+ * pointer: sum comes back unchanged and errno is EFAULT. */
+uint32_t memio_csum_add(uint32_t sum, const void *data, size_t len)
+{
+    sum_fn fn;
+    uint64_t s;
+
+    if (len == 0)
+        return sum;
+    if (!data) {
+        errno = EFAULT;
+        return sum;
+    }
+    /* Bring the caller's big-endian sum into the host-order lanes.  Small
+     * pieces (headers) skip the indirect call. */
+    s = htons(fold64(sum));
+    if (len < 128) {
+        s = packet__csum_portable(s, data, len);
+    } else {
+        fn = __atomic_load_n(&sum_impl, __ATOMIC_RELAXED);
+        s = fn(s, data, len);
+    }
+    return ntohs(fold64(s));
+}
+
+/* Folds sum to 16 bits and complements it. */
+uint16_t memio_csum_fold(uint32_t sum)
+{
+    return (uint16_t)~fold64(sum);
+}
+
+/* The RFC 1071 checksum of data, host order. */
+uint16_t memio_inet_checksum(const void *data, size_t len)
+{
+    return memio_csum_fold(memio_csum_add(0, data, len));
+}
+
+/* RFC 768: source, destination, zero, protocol, 16-bit length. */
+uint32_t memio_csum_pseudo4(struct in_addr src, struct in_addr dst, uint8_t proto,
+                            uint16_t len)
+{
+    uint8_t ph[12];
+    memcpy(ph, &src, 4);
+    memcpy(ph + 4, &dst, 4);
+    ph[8] = 0;
+    ph[9] = proto;
+    ph[10] = (uint8_t)(len >> 8);
+    ph[11] = (uint8_t)len;
+    return memio_csum_add(0, ph, sizeof ph);
+}
+
+/* RFC 8200 section 8.1: source, destination, 32-bit length, three zero
+ * bytes, next header. */
+uint32_t memio_csum_pseudo6(const struct in6_addr *src, const struct in6_addr *dst,
+                            uint8_t proto, uint32_t len)
+{
+    uint8_t ph[40];
+    if (!src || !dst) {
+        errno = EFAULT;
+        return 0;
+    }
+    memcpy(ph, src, 16);
+    memcpy(ph + 16, dst, 16);
+    ph[32] = (uint8_t)(len >> 24);
+    ph[33] = (uint8_t)(len >> 16);
+    ph[34] = (uint8_t)(len >> 8);
+    ph[35] = (uint8_t)len;
+    ph[36] = ph[37] = ph[38] = 0;
+    ph[39] = proto;
+    return memio_csum_add(0, ph, sizeof ph);
+}
