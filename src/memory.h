@@ -169,16 +169,6 @@ int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring
 bool mem__tun_csum_offload(const struct memio_tunnel *t);
 bool mem__tun_is_file(const memio_file *f);
 struct memio_tunnel *mem__tun_of_file(const memio_file *f);
-/* The drop reason for a frame the program wrote (see memio_tunnel_classify),
- * and where its UDP datagram is; locked. */
-struct udp4_dest {
-    struct in_addr dst;
-    uint16_t dport; /* network order */
-    struct in_addr src;
-    uint16_t sport; /* network order */
-    const uint8_t *payload;
-    size_t payload_len;
-};
 
 /* One attached descriptor of a tunnel: the kernel's struct tun_file, and
  * its queue of frames toward the program (the kernel's tx_ring). */
@@ -212,9 +202,12 @@ struct memio_tunnel {
     uint8_t mac[6];
     uint8_t peer_mac[6]; /* the source MAC of the program's last frame (TAP) */
     bool peer_mac_known;
-    bool has_addr;
+    bool has_addr;            /* the kernel side's IPv4 address (E03) */
     struct in_addr addr;
     int prefix_len;
+    bool has_addr6;           /* and its IPv6 one (D31) */
+    struct in6_addr addr6;
+    int prefix_len6;
 
     /* Attached descriptors: the numqueues active queues first, then the
      * numdisabled ones detached with TUNSETQUEUE. */
@@ -267,14 +260,10 @@ bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
                        uint16_t pi_proto, bool csum_partial);
 /* The tunnel is going away from under its receive descriptors. */
 void mem__udp_unlink_all(struct memio_tunnel *t);
-memio_drop_reason mem__udp4_check(const uint8_t *ip, size_t len, struct udp4_dest *d);
 int mem__send_udp(memio_sys *sys, const void *payload, size_t len,
                   const struct sockaddr *to, socklen_t tolen,
                   struct sockaddr_storage *from);
 int mem__receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
                      socklen_t atlen);
-int mem__tunnel_send_udp_locked(struct memio_tunnel *t, const void *payload, size_t len,
-                                const struct sockaddr_in *to,
-                                struct sockaddr_storage *from, struct mem_signal *sig);
 
 #endif /* MEMIO_MEMORY_H */

@@ -1284,7 +1284,9 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
         memset(&vh, 0, sizeof(vh));
         if (slot->aux & SLOT_CSUM_PARTIAL) {
             vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-            vh.csum_start = cpu_to_vnet16(t, (is_tap(t) ? ETH_HLEN : 0) + 20u);
+            size_t l2 = is_tap(t) ? ETH_HLEN : 0;
+            unsigned l3 = slot->len > l2 && slot->buf[l2] >> 4 == 6 ? 40u : 20u;
+            vh.csum_start = cpu_to_vnet16(t, (unsigned)l2 + l3);
             vh.csum_offset = cpu_to_vnet16(t, 6);
         }
         mem__iov_put(iov, iovcnt, o, &vh, sizeof(vh));
@@ -1482,10 +1484,17 @@ static struct tun_file *select_queue(struct memio_tunnel *t, const uint8_t *fr, 
 
     if (t->numqueues == 1)
         return t->queues[0];
-    /* The IPv4 protocol (byte 9), addresses and ports (12..23), when present. */
-    for (i = start + 9; i < start + 24 && i < len; i++)
-        if (i != start + 10 && i != start + 11)
-            h = (h ^ fr[i]) * 16777619u;
+    if (len > start && fr[start] >> 4 == 6) {
+        /* IPv6: next header (byte 6), addresses and ports (8..43). */
+        for (i = start + 6; i < start + 44 && i < len; i++)
+            if (i != start + 7)
+                h = (h ^ fr[i]) * 16777619u;
+    } else {
+        /* IPv4: protocol (byte 9), addresses and ports (12..23). */
+        for (i = start + 9; i < start + 24 && i < len; i++)
+            if (i != start + 10 && i != start + 11)
+                h = (h ^ fr[i]) * 16777619u;
+    }
     /* FNV alone keeps the parity of the XOR of its bytes' low bits; mix
      * so that every input bit reaches the bits the modulo uses. */
     h ^= h >> 16;
@@ -1791,25 +1800,36 @@ void memio_tunnel_mac(const memio_tunnel *t, uint8_t mac[6])
 int memio_tunnel_set_address(memio_tunnel *t, const struct sockaddr *addr,
                              socklen_t len, int prefix_len)
 {
-    const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
-
     if (memio__bad_ptr(addr)) {
         errno = EFAULT;
         return -1;
     }
-    if (addr->sa_family != AF_INET) {
-        errno = EAFNOSUPPORT;
-        return -1;
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)addr;
+        if (len < (socklen_t)sizeof(*in) || prefix_len < 0 || prefix_len > 32) {
+            errno = EINVAL;
+            return -1;
+        }
+        WITH_LIVE_TUNNEL(t, {
+            t->addr = in->sin_addr;
+            t->prefix_len = prefix_len;
+            t->has_addr = true;
+        });
     }
-    if (len < (socklen_t)sizeof(*in) || prefix_len < 0 || prefix_len > 32) {
-        errno = EINVAL;
-        return -1;
+    if (addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        if (len < (socklen_t)sizeof(*in6) || prefix_len < 0 || prefix_len > 128) {
+            errno = EINVAL;
+            return -1;
+        }
+        WITH_LIVE_TUNNEL(t, {
+            t->addr6 = in6->sin6_addr;
+            t->prefix_len6 = prefix_len;
+            t->has_addr6 = true;
+        });
     }
-    WITH_LIVE_TUNNEL(t, {
-        t->addr = in->sin_addr;
-        t->prefix_len = prefix_len;
-        t->has_addr = true;
-    });
+    errno = EAFNOSUPPORT;
+    return -1;
 }
 
 int memio_tunnel_set_take_capacity(memio_tunnel *t, size_t frames)

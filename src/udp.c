@@ -15,6 +15,10 @@
 #include "memory.h"
 #include "packet_internal.h"
 
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6 0x86DD
+#endif
+
 /* A socket's receive buffer, as net.core.rmem_default (212992 bytes).  Each
  * datagram is charged at least 832 bytes of it, which reproduces the 256
  * small datagrams a kernel socket queued in J06; larger ones are charged
@@ -23,20 +27,36 @@
 #define UDP_MIN_CHARGE 832u
 #define UDP_OVERHEAD 768u
 
-/* The source of memio_send_udp's datagrams on a tunnel without an address:
- * 192.0.2.1, from TEST-NET-1 (RFC 5737), which routes nowhere real. */
+/* The source of memio_send_udp's datagrams on a tunnel without an address
+ * of that family: 192.0.2.1 (TEST-NET-1, RFC 5737) and 2001:db8::1 (the
+ * documentation prefix, RFC 3849), which route nowhere real. */
 #define DEFAULT_SOURCE 0xc0000201u
+static const struct in6_addr DEFAULT_SOURCE6 = {
+    .s6_addr = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}};
 #define EPHEMERAL_LOW 32768 /* net.ipv4.ip_local_port_range */
 #define EPHEMERAL_HIGH 60999
+
+/* An address and port of either family, as a bound socket holds it. */
+struct udp_addr {
+    sa_family_t family;
+    uint16_t port; /* network order */
+    struct in_addr v4;
+    struct in6_addr v6;
+};
 
 struct udp_sock {
     memio_file *file;
     struct memio_tunnel *tun; /* NULL once the tunnel is gone */
     struct udp_sock *next;    /* in tun->socks */
-    struct sockaddr_in addr;
+    struct udp_addr addr;
     struct ring q;
     size_t rmem;
 };
+
+static bool addr_is_any(const struct udp_addr *a)
+{
+    return a->family == AF_INET ? a->v4.s_addr == INADDR_ANY : IN6_IS_ADDR_UNSPECIFIED(&a->v6);
+}
 
 static uint32_t udp_charge(size_t len)
 {
@@ -51,36 +71,59 @@ static uint32_t prefix_mask(int prefix_len)
     return prefix_len ? htonl(~0u << (32 - prefix_len)) : 0;
 }
 
-/* Whether the kernel side would take dst as its own: the tunnel's address,
- * its subnet's broadcast (D29), the limited broadcast; any address when the
- * test gave the tunnel none. */
-static bool dst_is_local(const struct memio_tunnel *t, struct in_addr dst)
+/* Whether the first `bits` bits of a and b agree. */
+static bool prefix_match6(const struct in6_addr *a, const struct in6_addr *b, int bits)
 {
-    uint32_t mask;
+    int i;
 
-    if (!t->has_addr)
-        return true;
-    mask = prefix_mask(t->prefix_len);
-    if (dst.s_addr == t->addr.s_addr || dst.s_addr == INADDR_BROADCAST)
-        return true;
-    return t->prefix_len < 31 && dst.s_addr == (t->addr.s_addr | ~mask);
+    for (i = 0; bits > 0; i++, bits -= 8) {
+        uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        if ((a->s6_addr[i] ^ b->s6_addr[i]) & mask)
+            return false;
+    }
+    return true;
 }
 
-/* The tunnel a datagram to `to` leaves through: the longest prefix covering
- * it when tunnels have addresses, else the only attached tunnel that is up. */
-static struct memio_tunnel *route(struct mem_sys *ms, struct in_addr to)
+/* Whether the kernel side would take a datagram to dst as its own: the
+ * tunnel's address, its subnet's broadcast (D29), the limited broadcast,
+ * an IPv6 multicast group; any address of a family the test gave the
+ * tunnel no address of. */
+static bool dst_is_local(const struct memio_tunnel *t, const struct udp_addr *dst)
+{
+    if (dst->family == AF_INET6) {
+        if (!t->has_addr6)
+            return true;
+        return IN6_ARE_ADDR_EQUAL(&dst->v6, &t->addr6) || IN6_IS_ADDR_MULTICAST(&dst->v6);
+    }
+    if (!t->has_addr)
+        return true;
+    if (dst->v4.s_addr == t->addr.s_addr || dst->v4.s_addr == INADDR_BROADCAST)
+        return true;
+    return t->prefix_len < 31 && dst->v4.s_addr == (t->addr.s_addr | ~prefix_mask(t->prefix_len));
+}
+
+/* The tunnel a datagram to `to` leaves through: the longest prefix of its
+ * family covering it when tunnels have addresses of that family, else the
+ * only attached tunnel that is up. */
+static struct memio_tunnel *route(struct mem_sys *ms, const struct udp_addr *to)
 {
     struct memio_tunnel *t, *best = NULL, *only = NULL;
     bool any_addr = false;
-    int candidates = 0;
+    int best_len = -1, candidates = 0;
 
     for (t = ms->live_tunnels; t; t = t->next_live) {
-        if (t->has_addr) {
-            uint32_t mask = prefix_mask(t->prefix_len);
+        bool has = to->family == AF_INET6 ? t->has_addr6 : t->has_addr;
+        if (has) {
+            int plen = to->family == AF_INET6 ? t->prefix_len6 : t->prefix_len;
+            bool covers = to->family == AF_INET6
+                              ? prefix_match6(&to->v6, &t->addr6, plen)
+                              : (to->v4.s_addr & prefix_mask(plen)) ==
+                                    (t->addr.s_addr & prefix_mask(plen));
             any_addr = true;
-            if ((to.s_addr & mask) == (t->addr.s_addr & mask) &&
-                (!best || t->prefix_len > best->prefix_len))
+            if (covers && plen > best_len) {
                 best = t;
+                best_len = plen;
+            }
         } else if (t->numqueues && t->up) {
             only = t;
             candidates++;
@@ -99,10 +142,11 @@ static struct memio_tunnel *route(struct mem_sys *ms, struct in_addr to)
     return NULL;
 }
 
-/* --- send_udp -------------------------------------------------------------- */
-
-static int check_sockaddr_in(const struct sockaddr *sa, socklen_t len)
+/* A sockaddr of either family as a udp_addr; EFAULT, EINVAL (too short),
+ * EAFNOSUPPORT. */
+static int addr_from(const struct sockaddr *sa, socklen_t len, struct udp_addr *out)
 {
+    memset(out, 0, sizeof(*out));
     if (memio__bad_ptr(sa)) {
         errno = EFAULT;
         return -1;
@@ -111,90 +155,140 @@ static int check_sockaddr_in(const struct sockaddr *sa, socklen_t len)
         errno = EINVAL;
         return -1;
     }
-    if (sa->sa_family != AF_INET) {
-        errno = EAFNOSUPPORT;
-        return -1;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (len < (socklen_t)sizeof(*in)) {
+            errno = EINVAL;
+            return -1;
+        }
+        out->family = AF_INET;
+        out->port = in->sin_port;
+        out->v4 = in->sin_addr;
+        return 0;
     }
-    if (len < (socklen_t)sizeof(struct sockaddr_in)) {
-        errno = EINVAL;
-        return -1;
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (len < (socklen_t)sizeof(*in6)) {
+            errno = EINVAL;
+            return -1;
+        }
+        out->family = AF_INET6;
+        out->port = in6->sin6_port;
+        out->v6 = in6->sin6_addr;
+        return 0;
     }
-    return 0;
+    errno = EAFNOSUPPORT;
+    return -1;
 }
 
-int mem__tunnel_send_udp_locked(struct memio_tunnel *t, const void *payload, size_t len,
-                                const struct sockaddr_in *to,
-                                struct sockaddr_storage *from, struct mem_signal *sig)
+/* --- send_udp -------------------------------------------------------------- */
+
+/* Builds the datagram from `src` to `to` as the kernel's UDP and IP output
+ * would (E03; IPv6 with hop limit 64), in a slot toward the program, and
+ * queues it.  Returns 0, or -1 with the transmit path's errno. */
+static int send_locked(struct memio_tunnel *t, const void *payload, size_t len,
+                       const struct udp_addr *to, struct sockaddr_storage *from,
+                       struct mem_signal *sig)
 {
     struct mem_sys *ms = t->sys;
-    struct sockaddr_in src = {.sin_family = AF_INET};
     size_t l2 = memio_tunnel_is_tap(t) ? ETH_HLEN : 0;
-    uint8_t head[ETH_HLEN + 28];
+    bool v6 = to->family == AF_INET6;
+    size_t l3 = v6 ? 48 : 28; /* IP and UDP headers */
+    uint8_t head[ETH_HLEN + 48];
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } src, dst;
     struct ring_slot *slot;
     struct tun_file *q;
+    uint16_t sport = htons(ms->next_port);
+    ssize_t built;
 
-    src.sin_addr.s_addr = t->has_addr ? t->addr.s_addr : htonl(DEFAULT_SOURCE);
-    src.sin_port = htons(ms->next_port);
-    /* The flow key the queue choice hashes: protocol, addresses, ports. */
+    memset(&src, 0, sizeof(src));
+    memset(&dst, 0, sizeof(dst));
     memset(head, 0, sizeof(head));
-    head[l2 + 9] = IPPROTO_UDP;
-    memcpy(head + l2 + 12, &src.sin_addr, 4);
-    memcpy(head + l2 + 16, &to->sin_addr, 4);
-    memcpy(head + l2 + 20, &src.sin_port, 2);
-    memcpy(head + l2 + 22, &to->sin_port, 2);
-    slot = mem__tun_xmit_reserve(t, head, sizeof(head), l2 + 28 + len, &q);
+    /* The flow key the queue choice hashes: protocol, addresses, ports, at
+     * their places in the IP and UDP headers. */
+    if (v6) {
+        src.v6.sin6_family = dst.v6.sin6_family = AF_INET6;
+        src.v6.sin6_addr = t->has_addr6 ? t->addr6 : DEFAULT_SOURCE6;
+        src.v6.sin6_port = sport;
+        dst.v6.sin6_addr = to->v6;
+        dst.v6.sin6_port = to->port;
+        head[l2] = 0x60;
+        head[l2 + 6] = IPPROTO_UDP;
+        memcpy(head + l2 + 8, &src.v6.sin6_addr, 16);
+        memcpy(head + l2 + 24, &to->v6, 16);
+        memcpy(head + l2 + 40, &sport, 2);
+        memcpy(head + l2 + 42, &to->port, 2);
+    } else {
+        src.v4.sin_family = dst.v4.sin_family = AF_INET;
+        src.v4.sin_addr.s_addr = t->has_addr ? t->addr.s_addr : htonl(DEFAULT_SOURCE);
+        src.v4.sin_port = sport;
+        dst.v4.sin_addr = to->v4;
+        dst.v4.sin_port = to->port;
+        head[l2] = 0x45;
+        head[l2 + 9] = IPPROTO_UDP;
+        memcpy(head + l2 + 12, &src.v4.sin_addr, 4);
+        memcpy(head + l2 + 16, &to->v4, 4);
+        memcpy(head + l2 + 20, &sport, 2);
+        memcpy(head + l2 + 22, &to->port, 2);
+    }
+    slot = mem__tun_xmit_reserve(t, head, l2 + l3, l2 + l3 + len, &q);
     if (!slot)
         return -1;
-    if (memio_packet_udp4(slot->buf + l2, slot->cap - l2, &src, to, ms->next_ip_id,
-                          payload, len) < 0)
+    built = v6 ? memio_packet_udp6(slot->buf + l2, slot->cap - l2, &src.v6, &dst.v6, payload, len)
+               : memio_packet_udp4(slot->buf + l2, slot->cap - l2, &src.v4, &dst.v4,
+                                   ms->next_ip_id, payload, len);
+    if (built < 0)
         return -1; /* cannot happen: arguments checked, slot sized */
     if (l2) {
         /* The hosts on the wire are the program: address the MAC it last
          * sent from, or broadcast before it has sent anything.  The kernel
-         * would resolve it with ARP first (G05-G07): a documented difference. */
+         * would resolve it with ARP or neighbour discovery first (G05-G07):
+         * a documented difference. */
         static const uint8_t bcast[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
         memio_packet_ether(slot->buf, ETH_HLEN, t->peer_mac_known ? t->peer_mac : bcast,
-                           t->mac, ETH_P_IP, NULL, 0);
+                           t->mac, v6 ? ETH_P_IPV6 : ETH_P_IP, NULL, 0);
     }
-    slot->len = l2 + 28 + len;
+    slot->len = l2 + l3 + len;
     slot->aux = 0;
     if (mem__tun_csum_offload(t)) {
         /* M09, M14: with TUN_F_CSUM the kernel hands the datagram out with
          * CHECKSUM_PARTIAL: the UDP checksum field holds only the folded
          * pseudo-header sum (not complemented). */
-        uint8_t *ip = slot->buf + l2;
-        uint8_t pseudo[12];
-        uint16_t csum;
-        memcpy(pseudo, ip + 12, 8);
-        pseudo[8] = 0;
-        pseudo[9] = IPPROTO_UDP;
-        memcpy(pseudo + 10, ip + 24, 2);
-        csum = htons((uint16_t)~memio_csum_fold(memio_csum_add(0, pseudo, sizeof(pseudo))));
-        memcpy(ip + 26, &csum, 2);
+        uint8_t *udp = slot->buf + l2 + l3 - 8;
+        uint32_t pseudo = v6 ? memio_csum_pseudo6(&src.v6.sin6_addr, &dst.v6.sin6_addr,
+                                                  IPPROTO_UDP, (uint32_t)(len + 8))
+                             : memio_csum_pseudo4(src.v4.sin_addr, dst.v4.sin_addr, IPPROTO_UDP,
+                                                  (uint16_t)(len + 8));
+        uint16_t csum = htons((uint16_t)~memio_csum_fold(pseudo));
+        memcpy(udp + 6, &csum, 2);
         slot->aux = SLOT_CSUM_PARTIAL;
     }
     if (mem__tun_xmit_commit(t, q, slot, sig) < 0)
         return -1;
-    ms->next_ip_id++;
+    if (!v6)
+        ms->next_ip_id++;
     ms->next_port = ms->next_port >= EPHEMERAL_HIGH ? EPHEMERAL_LOW : ms->next_port + 1;
     if (from) {
         memset(from, 0, sizeof(*from));
-        memcpy(from, &src, sizeof(src));
+        memcpy(from, &src, v6 ? sizeof(src.v6) : sizeof(src.v4));
     }
     return 0;
 }
 
 /* Argument checks shared by memio_send_udp and memio_tunnel_send_udp. */
 static int send_udp_check(const void *payload, size_t len, const struct sockaddr *to,
-                          socklen_t tolen)
+                          socklen_t tolen, struct udp_addr *dst)
 {
-    if (check_sockaddr_in(to, tolen) < 0)
+    if (addr_from(to, tolen, dst) < 0)
         return -1;
     if (len && memio__bad_ptr(payload)) {
         errno = EFAULT;
         return -1;
     }
-    if (len > MEMIO_UDP4_MAX_PAYLOAD) {
+    if (len > (dst->family == AF_INET6 ? MEMIO_UDP6_MAX_PAYLOAD : MEMIO_UDP4_MAX_PAYLOAD)) {
         errno = EMSGSIZE;
         return -1;
     }
@@ -206,17 +300,17 @@ int mem__send_udp(memio_sys *sys, const void *payload, size_t len,
                   struct sockaddr_storage *from)
 {
     struct mem_sys *ms = mem_sys_of(sys);
-    const struct sockaddr_in *in = (const struct sockaddr_in *)to;
     struct mem_signal sig = {0, 0};
     struct memio_tunnel *t;
+    struct udp_addr dst;
     int r = -1;
 
-    if (send_udp_check(payload, len, to, tolen) < 0)
+    if (send_udp_check(payload, len, to, tolen, &dst) < 0)
         return -1;
     mem__lock(ms);
-    t = route(ms, in->sin_addr);
+    t = route(ms, &dst);
     if (t)
-        r = mem__tunnel_send_udp_locked(t, payload, len, in, from, &sig);
+        r = send_locked(t, payload, len, &dst, from, &sig);
     mem__unlock(ms);
     if (sig.pid)
         mem__send_signals(&sig, 1);
@@ -228,16 +322,16 @@ int memio_tunnel_send_udp(memio_tunnel *t, const void *payload, size_t len,
                           struct sockaddr_storage *from)
 {
     struct mem_signal sig = {0, 0};
+    struct udp_addr dst;
     int r = -1;
 
-    if (send_udp_check(payload, len, to, tolen) < 0)
+    if (send_udp_check(payload, len, to, tolen, &dst) < 0)
         return -1;
     mem__lock(t->sys);
     if (!t->exists)
         errno = ENODEV;
     else
-        r = mem__tunnel_send_udp_locked(t, payload, len, (const struct sockaddr_in *)to,
-                                        from, &sig);
+        r = send_locked(t, payload, len, &dst, from, &sig);
     mem__unlock(t->sys);
     if (sig.pid)
         mem__send_signals(&sig, 1);
@@ -246,7 +340,7 @@ int memio_tunnel_send_udp(memio_tunnel *t, const void *payload, size_t len,
 
 /* --- what the kernel would accept -------------------------------------- */
 
-static memio_drop_reason reason_of(enum packet_udp4_verdict v)
+static memio_drop_reason reason_of4(enum packet_udp4_verdict v)
 {
     switch (v) {
     case U4_OK:
@@ -264,56 +358,166 @@ static memio_drop_reason reason_of(enum packet_udp4_verdict v)
     }
 }
 
+static memio_drop_reason reason_of6(enum packet_udp6_verdict v)
+{
+    switch (v) {
+    case U6_OK:
+        return MEMIO_DROP_NONE;
+    case U6_FRAGMENT:
+        return MEMIO_DROP_IP_FRAGMENT;
+    case U6_UDP_LENGTH:
+        return MEMIO_DROP_UDP_LENGTH;
+    case U6_UDP_CSUM_ZERO: /* D32 */
+    case U6_UDP_CHECKSUM:  /* D33 */
+        return MEMIO_DROP_UDP_CHECKSUM;
+    default:
+        return MEMIO_DROP_IP_HEADER;
+    }
+}
+
+/* The IP packet inside a frame the program wrote, and its version: after
+ * the Ethernet header on a TAP (ethertype 0x0800 or 0x86dd), the frame
+ * itself on a TUN.  0 when it is neither IPv4 nor IPv6. */
+static int ip_of(const struct memio_tunnel *t, const uint8_t *fr, size_t len,
+                 const uint8_t **ip, size_t *iplen)
+{
+    unsigned ver;
+
+    if (memio_tunnel_is_tap(t)) {
+        uint16_t type;
+        if (len < ETH_HLEN)
+            return 0;
+        type = (uint16_t)(fr[12] << 8 | fr[13]);
+        if (type != ETH_P_IP && type != ETH_P_IPV6)
+            return 0;
+        fr += ETH_HLEN;
+        len -= ETH_HLEN;
+        if (!len || (fr[0] >> 4) != (type == ETH_P_IP ? 4u : 6u))
+            return 0;
+    }
+    ver = len ? fr[0] >> 4 : 0;
+    if (ver != 4 && ver != 6)
+        return 0;
+    *ip = fr;
+    *iplen = len;
+    return (int)ver;
+}
+
 /* The verdict on a frame the program wrote (headers stripped; pi_proto as
  * the device took it: the PI header's on a TUN with PI, the version's on a
  * TUN without, 0 on a TAP), in the kernel's order: eth_type_trans's
- * PACKET_OTHERHOST, the protocol, ip_rcv_core, udp_rcv. */
+ * PACKET_OTHERHOST, the protocol, ip_rcv_core or ipv6_rcv, udp_rcv.  On
+ * MEMIO_DROP_NONE, *payload and *plen give the datagram's payload. */
 static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t *fr,
                                      size_t len, uint16_t pi_proto, bool csum_partial,
-                                     memio_udp4_view *v)
+                                     const uint8_t **payload, size_t *plen)
 {
+    const uint8_t *ip;
+    size_t iplen;
+    int ver = ip_of(t, fr, len, &ip, &iplen);
+
     if (memio_tunnel_is_tap(t)) {
-        if (len < ETH_HLEN)
-            return MEMIO_DROP_IP_HEADER;
         /* G11, G12: unicast to another MAC is dropped; broadcast and
          * multicast pass (G10, G13). */
-        if (!(fr[0] & 1) && memcmp(fr, t->mac, ETH_ALEN) != 0)
+        if (len >= ETH_HLEN && !(fr[0] & 1) && memcmp(fr, t->mac, ETH_ALEN) != 0)
             return MEMIO_DROP_OTHERHOST;
-        if (fr[12] != 0x08 || fr[13] != 0x00)
-            return MEMIO_DROP_IP_HEADER;
-        fr += ETH_HLEN;
-        len -= ETH_HLEN;
-    } else if (pi_proto != htons(ETH_P_IP)) {
+    } else if (ver && pi_proto != htons(ver == 4 ? ETH_P_IP : ETH_P_IPV6)) {
         return MEMIO_DROP_PI_PROTO; /* F02-F04: the PI proto is trusted */
     }
-    return reason_of(packet__udp4_check(fr, len, !csum_partial, v));
+    if (ver == 4) {
+        memio_udp4_view v;
+        memio_drop_reason r = reason_of4(packet__udp4_check(ip, iplen, !csum_partial, &v));
+        if (r == MEMIO_DROP_NONE) {
+            *payload = v.payload;
+            *plen = v.payload_len;
+        }
+        return r;
+    }
+    if (ver == 6) {
+        memio_udp6_view v;
+        memio_drop_reason r = reason_of6(packet__udp6_check(ip, iplen, !csum_partial, &v));
+        if (r == MEMIO_DROP_NONE) {
+            *payload = v.payload;
+            *plen = v.payload_len;
+        }
+        return r;
+    }
+    return MEMIO_DROP_IP_HEADER;
 }
 
 memio_drop_reason memio_tunnel_classify(const memio_tunnel *t, const void *frame,
                                         size_t len, uint16_t pi_proto)
 {
-    const uint8_t *fr = frame;
-    memio_udp4_view v;
+    const uint8_t *fr = frame, *payload;
+    size_t plen;
 
     if (memio__bad_ptr(frame))
         return MEMIO_DROP_IP_HEADER;
-    if (!memio_tunnel_is_tap(t) && !pi_proto)
-        pi_proto = len && fr[0] >> 4 == 4 ? htons(ETH_P_IP) : 0;
-    return check_frame(t, fr, len, pi_proto, false, &v);
+    if (!memio_tunnel_is_tap(t) && !pi_proto && len) {
+        unsigned ver = fr[0] >> 4;
+        pi_proto = ver == 4 ? htons(ETH_P_IP) : ver == 6 ? htons(ETH_P_IPV6) : 0;
+    }
+    return check_frame(t, fr, len, pi_proto, false, &payload, &plen);
 }
 
 /* --- dispatch of written frames ------------------------------------------ */
 
-static struct udp_sock *find_sock(struct memio_tunnel *t, struct in_addr dst, uint16_t port)
+/* Where a UDP datagram in ip is addressed, reading only what is there (the
+ * datagram may be malformed past that); false when it cannot be told. */
+static bool locate_udp(int ver, const uint8_t *ip, size_t iplen, struct udp_addr *dst)
+{
+    size_t off;
+
+    memset(dst, 0, sizeof(*dst));
+    if (ver == 4) {
+        if (iplen < 20 || ip[9] != IPPROTO_UDP)
+            return false;
+        off = (size_t)(ip[0] & 15) * 4;
+        if (off < 20 || off + 4 > iplen)
+            return false;
+        dst->family = AF_INET;
+        memcpy(&dst->v4, ip + 16, 4);
+    } else {
+        uint8_t nh;
+        if (iplen < 40)
+            return false;
+        nh = ip[6];
+        off = 40;
+        /* Hop-by-hop, routing and destination options come before UDP. */
+        while (nh == 0 || nh == 43 || nh == 60) {
+            if (off + 8 > iplen)
+                return false;
+            nh = ip[off];
+            off += ((size_t)ip[off + 1] + 1) * 8;
+        }
+        if (nh != IPPROTO_UDP || off + 4 > iplen)
+            return false;
+        dst->family = AF_INET6;
+        memcpy(&dst->v6, ip + 24, 16);
+    }
+    memcpy(&dst->port, ip + off + 2, 2);
+    return true;
+}
+
+/* The receive descriptor a kernel socket's lookup would pick for dst: an
+ * exact address, or an unspecified one when dst is the tunnel's own; a
+ * socket bound to :: takes IPv4 too (net.ipv6.bindv6only is 0). */
+static struct udp_sock *find_sock(struct memio_tunnel *t, const struct udp_addr *dst)
 {
     struct udp_sock *us;
 
     for (us = t->socks; us; us = us->next) {
-        if (us->addr.sin_port != port)
+        const struct udp_addr *a = &us->addr;
+        if (a->port != dst->port)
             continue;
-        if (us->addr.sin_addr.s_addr == INADDR_ANY ? dst_is_local(t, dst)
-                                                   : us->addr.sin_addr.s_addr == dst.s_addr)
+        if (addr_is_any(a)) {
+            if ((a->family == dst->family || a->family == AF_INET6) && dst_is_local(t, dst))
+                return us;
+        } else if (a->family == dst->family &&
+                   (dst->family == AF_INET ? a->v4.s_addr == dst->v4.s_addr
+                                           : IN6_ARE_ADDR_EQUAL(&a->v6, &dst->v6))) {
             return us;
+        }
     }
     return NULL;
 }
@@ -321,47 +525,29 @@ static struct udp_sock *find_sock(struct memio_tunnel *t, struct in_addr dst, ui
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
                        uint16_t pi_proto, bool csum_partial)
 {
-    const uint8_t *ip = frame;
-    size_t iplen = len, ihl;
+    const uint8_t *ip, *payload = NULL;
+    size_t iplen, plen = 0;
     struct udp_sock *us;
-    struct in_addr dst;
-    uint16_t port;
-    memio_udp4_view v;
+    struct udp_addr dst;
     memio_drop_reason why;
     struct ring_slot *slot;
     uint32_t charge;
+    int ver = ip_of(t, frame, len, &ip, &iplen);
 
-    /* Find whom it is addressed to, reading only what is there. */
-    if (memio_tunnel_is_tap(t)) {
-        if (len < ETH_HLEN || frame[12] != 0x08 || frame[13] != 0x00)
-            return false;
-        ip += ETH_HLEN;
-        iplen -= ETH_HLEN;
-    }
-    if (iplen < 20 || ip[0] >> 4 != 4 || ip[9] != IPPROTO_UDP)
+    if (!ver || !locate_udp(ver, ip, iplen, &dst) || !(us = find_sock(t, &dst)))
         return false;
-    ihl = (size_t)(ip[0] & 15) * 4;
-    if (ihl < 20 || ihl + 4 > iplen)
-        return false;
-    memcpy(&dst, ip + 16, 4);
-    memcpy(&port, ip + ihl + 2, 2);
-    us = find_sock(t, dst, port);
-    if (!us)
-        return false;
-
-    why = check_frame(t, frame, len, pi_proto, csum_partial, &v);
+    why = check_frame(t, frame, len, pi_proto, csum_partial, &payload, &plen);
     if (why != MEMIO_DROP_NONE) {
         t->stats.udp_dropped[why]++;
         return true;
     }
-    charge = udp_charge(v.payload_len);
-    if (us->rmem + charge > UDP_RCVBUF ||
-        !(slot = ring_reserve(&us->q, UINT32_MAX, v.payload_len))) {
+    charge = udp_charge(plen);
+    if (us->rmem + charge > UDP_RCVBUF || !(slot = ring_reserve(&us->q, UINT32_MAX, plen))) {
         t->stats.udp_dropped[MEMIO_DROP_RCVBUF]++;
         return true;
     }
-    memcpy(slot->buf, v.payload, v.payload_len);
-    slot->len = v.payload_len;
+    memcpy(slot->buf, payload, plen);
+    slot->len = plen;
     slot->aux = charge;
     ring_commit(&us->q);
     us->rmem += charge;
@@ -479,37 +665,61 @@ const memio_device_class mem__udp_class = {
     .close = udp_close,
 };
 
-/* Whether addr may be bound: any address, or one the namespace has. */
-static bool addr_bindable(struct mem_sys *ms, struct in_addr a)
+/* Whether addr may be bound: the unspecified address, or one the namespace
+ * has (any, while the test gave no tunnel an address of that family). */
+static bool addr_bindable(struct mem_sys *ms, const struct udp_addr *a)
 {
     struct memio_tunnel *t;
     bool any_addr = false;
 
-    if (a.s_addr == INADDR_ANY)
+    if (addr_is_any(a))
         return true;
     for (t = ms->live_tunnels; t; t = t->next_live) {
-        if (!t->has_addr)
-            continue;
-        any_addr = true;
-        if (t->addr.s_addr == a.s_addr)
-            return true;
+        if (a->family == AF_INET6) {
+            if (!t->has_addr6)
+                continue;
+            any_addr = true;
+            if (IN6_ARE_ADDR_EQUAL(&t->addr6, &a->v6))
+                return true;
+        } else {
+            if (!t->has_addr)
+                continue;
+            any_addr = true;
+            if (t->addr.s_addr == a->v4.s_addr)
+                return true;
+        }
     }
     return !any_addr;
+}
+
+/* inet_csk_get_port's conflict: the same port, and the same address or an
+ * unspecified one of a family that covers the other's (:: covers IPv4). */
+static bool addr_conflicts(const struct udp_addr *a, const struct udp_addr *b)
+{
+    if (a->port != b->port)
+        return false;
+    if (a->family == b->family)
+        return addr_is_any(a) || addr_is_any(b) ||
+               (a->family == AF_INET ? a->v4.s_addr == b->v4.s_addr
+                                     : IN6_ARE_ADDR_EQUAL(&a->v6, &b->v6));
+    /* Mixed families: dual-stack :: against any IPv4 address, or 0.0.0.0
+     * against ::. */
+    return (a->family == AF_INET6 && addr_is_any(a)) || (b->family == AF_INET6 && addr_is_any(b));
 }
 
 int mem__receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
                      socklen_t atlen)
 {
     struct mem_sys *ms = mem_sys_of(sys);
-    const struct sockaddr_in *in = (const struct sockaddr_in *)at;
     struct memio_tunnel *t;
+    struct udp_addr addr;
     struct udp_sock *us;
     memio_file *f;
     int fd = -1;
 
-    if (check_sockaddr_in(at, atlen) < 0)
+    if (addr_from(at, atlen, &addr) < 0)
         return -1;
-    if (in->sin_port == 0) {
+    if (addr.port == 0) {
         errno = EINVAL; /* an ephemeral port could not be learnt: refused */
         return -1;
     }
@@ -526,14 +736,12 @@ int mem__receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
         errno = EBADFD;
         goto out;
     }
-    if (!addr_bindable(ms, in->sin_addr)) {
+    if (!addr_bindable(ms, &addr)) {
         errno = EADDRNOTAVAIL;
         goto out;
     }
     for (us = t->socks; us; us = us->next) {
-        if (us->addr.sin_port == in->sin_port &&
-            (us->addr.sin_addr.s_addr == in->sin_addr.s_addr ||
-             us->addr.sin_addr.s_addr == INADDR_ANY || in->sin_addr.s_addr == INADDR_ANY)) {
+        if (addr_conflicts(&us->addr, &addr)) {
             errno = EADDRINUSE;
             goto out;
         }
@@ -550,7 +758,7 @@ int mem__receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
     }
     us->file = f;
     us->tun = t;
-    us->addr = *in;
+    us->addr = addr;
     us->next = t->socks;
     t->socks = us;
     memio_file_set_data(f, us);

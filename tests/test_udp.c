@@ -470,7 +470,10 @@ static void test_receive_udp_errors(void **state)
     RX_ERR(fx->fd, &any, sizeof(any), EADDRINUSE);
     RX_ERR(fx->fd, &zero, sizeof(zero), EINVAL);
     RX_ERR(fx->fd, &foreign, sizeof(foreign), EADDRNOTAVAIL);
+    six.sin6_family = AF_UNIX;
     RX_ERR(fx->fd, &six, sizeof(six), EAFNOSUPPORT);
+    six.sin6_family = AF_INET6;
+    RX_ERR(fx->fd, &six, sizeof(struct sockaddr_in), EINVAL);
     RX_ERR(fx->fd, &at, 4, EINVAL);
     RX_ERR(fx->fd, NULL, sizeof(at), EFAULT);
     RX_ERR(99999, &at, sizeof(at), EBADF);
@@ -576,6 +579,8 @@ static void test_send_udp_errors(void **state)
     TX_ERR("x", 1, NULL, sizeof(to), EFAULT);
     TX_ERR(NULL, 5, &to, sizeof(to), EFAULT);
     TX_ERR("x", 1, &to, 4, EINVAL);
+    TX_ERR("x", 1, &six, sizeof(struct sockaddr_in), EINVAL);
+    six.sin6_family = AF_UNIX;
     TX_ERR("x", 1, &six, sizeof(six), EAFNOSUPPORT);
     TX_ERR(big, sizeof(big), &to, sizeof(to), EMSGSIZE);
 #undef TX_ERR

@@ -141,10 +141,12 @@ int memio_tunnel_delete(memio_tunnel *t);
 int memio_tunnel_set_mac(memio_tunnel *t, const uint8_t mac[6]);
 void memio_tunnel_mac(const memio_tunnel *t, uint8_t mac[6]);
 
-/* Gives the kernel side of the tunnel an IPv4 address and prefix, as
- * `ip addr add` does (E03): it becomes the source of memio_send_udp's
- * datagrams and the route for destinations within the prefix.  EAFNOSUPPORT
- * for other families, EINVAL for a prefix over 32 or a short len. */
+/* Gives the kernel side of the tunnel an address and prefix, as `ip addr
+ * add` does (E03): IPv4 (prefix 0-32) or IPv6 (0-128), one of each.  It
+ * becomes the source of memio_send_udp's datagrams of that family, the
+ * route for destinations within the prefix, and the address receive
+ * descriptors may bind.  EAFNOSUPPORT for other families, EINVAL for a
+ * prefix out of range or a short len, ENODEV when the device is gone. */
 int memio_tunnel_set_address(memio_tunnel *t, const struct sockaddr *addr,
                              socklen_t len, int prefix_len);
 
