@@ -153,6 +153,83 @@ __attribute__((target("avx2"))) uint64_t packet__csum_avx2(uint64_t s, const voi
 }
 #endif
 
+/* Copies len bytes from src to dst and adds them to the native-order sum,
+ * in one pass: what a packet builder needs for its payload, which would
+ * otherwise be read twice.  src and dst must not overlap. */
+static uint64_t csum_copy_portable(uint64_t s, void *dst, const void *src, size_t len)
+{
+    const uint8_t *p = src;
+    uint8_t *d = dst;
+    uint64_t s1 = 0;
+
+    while (len >= 16) {
+        uint64_t a = load64(p), b = load64(p + 8);
+        memcpy(d, &a, 8);
+        memcpy(d + 8, &b, 8);
+        s = add_carry(s, a);
+        s1 = add_carry(s1, b);
+        p += 16;
+        d += 16;
+        len -= 16;
+    }
+    s = add_carry(s, s1);
+    if (len) {
+        memcpy(d, p, len);
+        s = packet__csum_portable(s, d, len);
+    }
+    return s;
+}
+
+#ifdef HAVE_X86_AVX2
+__attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void *dst,
+                                                               const void *src, size_t len)
+{
+    const uint8_t *p = src;
+    uint8_t *d = dst;
+    const __m256i mask = _mm256_set1_epi32(0xffff);
+    __m256i wide = _mm256_setzero_si256();
+    uint64_t lane[4];
+
+    if (len < 64)
+        return csum_copy_portable(s, dst, src, len);
+    while (len >= 32) {
+        size_t block = len < AVX2_BLOCK ? len : AVX2_BLOCK;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+
+        len -= block & ~(size_t)31;
+        while (block >= 64) {
+            __m256i v0 = _mm256_loadu_si256((const __m256i *)p);
+            __m256i v1 = _mm256_loadu_si256((const __m256i *)(p + 32));
+            _mm256_storeu_si256((__m256i *)d, v0);
+            _mm256_storeu_si256((__m256i *)(d + 32), v1);
+            a0 = _mm256_add_epi32(a0, _mm256_and_si256(v0, mask));
+            a1 = _mm256_add_epi32(a1, _mm256_srli_epi32(v0, 16));
+            a2 = _mm256_add_epi32(a2, _mm256_and_si256(v1, mask));
+            a3 = _mm256_add_epi32(a3, _mm256_srli_epi32(v1, 16));
+            p += 64;
+            d += 64;
+            block -= 64;
+        }
+        if (block >= 32) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)p);
+            _mm256_storeu_si256((__m256i *)d, v);
+            a0 = _mm256_add_epi32(a0, _mm256_and_si256(v, mask));
+            a1 = _mm256_add_epi32(a1, _mm256_srli_epi32(v, 16));
+            p += 32;
+            d += 32;
+        }
+        wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a0, a1)));
+        wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a2, a3)));
+    }
+    _mm256_storeu_si256((__m256i *)lane, wide);
+    s = add_carry(s, lane[0]);
+    s = add_carry(s, lane[1]);
+    s = add_carry(s, lane[2]);
+    s = add_carry(s, lane[3]);
+    return csum_copy_portable(s, d, p, len);
+}
+#endif
+
 typedef uint64_t (*sum_fn)(uint64_t, const void *, size_t);
 
 static uint64_t sum_resolve(uint64_t s, const void *data, size_t len);
@@ -221,6 +298,34 @@ uint32_t memio_csum_add(uint32_t sum, const void *data, size_t len)
         fn = __atomic_load_n(&sum_impl, __ATOMIC_RELAXED);
         s = fn(s, data, len);
     }
+    return ntohs(fold64(s));
+}
+
+uint64_t packet__csum_copy(uint64_t s, void *dst, const void *src, size_t len)
+{
+    const uint8_t *d = dst, *p = src;
+
+    if (dst != src && d < p + len && p < d + len) {
+        /* Overlapping: move first, then sum what landed. */
+        memmove(dst, src, len);
+        return packet__csum_portable(s, dst, len);
+    }
+    if (dst == src)
+        return packet__csum_portable(s, dst, len);
+#ifdef HAVE_X86_AVX2
+    if (len >= 64 && __atomic_load_n(&sum_impl, __ATOMIC_RELAXED) == packet__csum_avx2)
+        return csum_copy_avx2(s, dst, src, len);
+    if (len >= 64 && __atomic_load_n(&sum_impl, __ATOMIC_RELAXED) == sum_resolve &&
+        sum_choose() == packet__csum_avx2) {
+        __atomic_store_n(&sum_impl, packet__csum_avx2, __ATOMIC_RELAXED);
+        return csum_copy_avx2(s, dst, src, len);
+    }
+#endif
+    return csum_copy_portable(s, dst, src, len);
+}
+
+uint16_t packet__csum_fold_native(uint64_t s)
+{
     return ntohs(fold64(s));
 }
 

@@ -38,6 +38,23 @@ static uint32_t udp4_pseudo_sum(uint32_t saddr, uint32_t daddr, uint16_t udp_len
     return memio_csum_pseudo4(s, d, IPPROTO_UDP, udp_len);
 }
 
+/* The native-order sum (csum.c's convention) of a short header whose
+ * length is a multiple of 4: 32-bit words added into 64 bits cannot carry
+ * out, and fold the same as the 16-bit words would. */
+static inline uint64_t sum32(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t s = 0;
+    size_t i;
+
+    for (i = 0; i < len; i += 4) {
+        uint32_t w;
+        memcpy(&w, p + i, 4);
+        s += w;
+    }
+    return s;
+}
+
 /* Writes an IPv4 header and UDP datagram carrying payload into buf, as the
  * kernel sends one (E03).  payload may already sit at buf + 28. */
 ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
@@ -48,7 +65,6 @@ ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
     struct udphdr udp;
     uint8_t *out = buf;
     uint16_t udp_len, sum;
-    uint32_t acc;
 
     if (!buf || !src || !dst || (!payload && len > 0)) {
         errno = EFAULT;
@@ -79,21 +95,29 @@ ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
     ip.protocol = IPPROTO_UDP;
     ip.saddr = src->sin_addr.s_addr;
     ip.daddr = dst->sin_addr.s_addr;
-    ip.check = htons(memio_inet_checksum(&ip, sizeof ip));
+    /* Both checksums are summed in the host's byte order (csum.c) and
+     * the payload is summed while it is copied: one pass over it. */
+    ip.check = htons((uint16_t)~packet__csum_fold_native(sum32(&ip, sizeof ip)));
 
     memset(&udp, 0, sizeof udp);
     udp.source = src->sin_port;
     udp.dest = dst->sin_port;
     udp.len = htons(udp_len);
     udp.check = 0;
-
-    if (len > 0)
-        memmove(out + UDP4_HLEN, payload, len);
-
-    acc = udp4_pseudo_sum(ip.saddr, ip.daddr, udp_len);
-    acc = memio_csum_add(acc, &udp, sizeof udp);
-    acc = memio_csum_add(acc, out + UDP4_HLEN, len);
-    sum = memio_csum_fold(acc);
+    {
+        uint8_t head[20]; /* the pseudo-header, then the UDP header */
+        uint64_t acc64;
+        memcpy(head, &ip.saddr, 4);
+        memcpy(head + 4, &ip.daddr, 4);
+        head[8] = 0;
+        head[9] = IPPROTO_UDP;
+        memcpy(head + 10, &udp.len, 2);
+        memcpy(head + 12, &udp, sizeof udp);
+        acc64 = sum32(head, sizeof head);
+        if (len > 0)
+            acc64 = packet__csum_copy(acc64, out + UDP4_HLEN, payload, len);
+        sum = (uint16_t)~packet__csum_fold_native(acc64);
+    }
     /* 0 in the field means "no checksum" (RFC 768): a sum that computes to
      * 0 is sent as its other one's complement form, 0xffff. */
     udp.check = htons(sum ? sum : 0xffff);

@@ -72,4 +72,13 @@ uint64_t packet__csum_avx2(uint64_t acc, const void *data, size_t len);
 /* "avx2" or "portable": the one memio_csum_add uses. */
 const char *packet__csum_impl_name(void);
 
+/* The checksum in one pass with a copy (csum.c): copies len bytes from src
+ * to dst (which may be the same buffer, or overlap) and adds them to s, a
+ * sum of 16-bit words in the host's byte order starting at an even offset
+ * of the packet; packet__csum_fold_native turns such a sum into the
+ * big-endian one's complement sum, host order, ready for memio_csum_fold's
+ * complement (0 to 0xffff; ~ of it is the field). */
+uint64_t packet__csum_copy(uint64_t s, void *dst, const void *src, size_t len);
+uint16_t packet__csum_fold_native(uint64_t s);
+
 #endif

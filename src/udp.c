@@ -204,35 +204,42 @@ static int send_locked(struct memio_tunnel *t, const void *payload, size_t len,
     uint16_t sport = htons(ms->next_port);
     ssize_t built;
 
-    memset(&src, 0, sizeof(src));
-    memset(&dst, 0, sizeof(dst));
-    memset(head, 0, sizeof(head));
-    /* The flow key the queue choice hashes: protocol, addresses, ports, at
-     * their places in the IP and UDP headers. */
     if (v6) {
+        memset(&src.v6, 0, sizeof(src.v6));
+        memset(&dst.v6, 0, sizeof(dst.v6));
         src.v6.sin6_family = dst.v6.sin6_family = AF_INET6;
         src.v6.sin6_addr = t->has_addr6 ? t->addr6 : DEFAULT_SOURCE6;
         src.v6.sin6_port = sport;
         dst.v6.sin6_addr = to->v6;
         dst.v6.sin6_port = to->port;
-        head[l2] = 0x60;
-        head[l2 + 6] = IPPROTO_UDP;
-        memcpy(head + l2 + 8, &src.v6.sin6_addr, 16);
-        memcpy(head + l2 + 24, &to->v6, 16);
-        memcpy(head + l2 + 40, &sport, 2);
-        memcpy(head + l2 + 42, &to->port, 2);
     } else {
+        memset(&src.v4, 0, sizeof(src.v4));
+        memset(&dst.v4, 0, sizeof(dst.v4));
         src.v4.sin_family = dst.v4.sin_family = AF_INET;
         src.v4.sin_addr.s_addr = t->has_addr ? t->addr.s_addr : htonl(DEFAULT_SOURCE);
         src.v4.sin_port = sport;
         dst.v4.sin_addr = to->v4;
         dst.v4.sin_port = to->port;
-        head[l2] = 0x45;
-        head[l2 + 9] = IPPROTO_UDP;
-        memcpy(head + l2 + 12, &src.v4.sin_addr, 4);
-        memcpy(head + l2 + 16, &to->v4, 4);
-        memcpy(head + l2 + 20, &sport, 2);
-        memcpy(head + l2 + 22, &to->port, 2);
+    }
+    if (t->numqueues > 1) {
+        /* The flow key the queue choice hashes: protocol, addresses and
+         * ports, at their places in the IP and UDP headers. */
+        memset(head, 0, sizeof(head));
+        if (v6) {
+            head[l2] = 0x60;
+            head[l2 + 6] = IPPROTO_UDP;
+            memcpy(head + l2 + 8, &src.v6.sin6_addr, 16);
+            memcpy(head + l2 + 24, &to->v6, 16);
+            memcpy(head + l2 + 40, &sport, 2);
+            memcpy(head + l2 + 42, &to->port, 2);
+        } else {
+            head[l2] = 0x45;
+            head[l2 + 9] = IPPROTO_UDP;
+            memcpy(head + l2 + 12, &src.v4.sin_addr, 4);
+            memcpy(head + l2 + 16, &to->v4, 4);
+            memcpy(head + l2 + 20, &sport, 2);
+            memcpy(head + l2 + 22, &to->port, 2);
+        }
     }
     slot = mem__tun_xmit_reserve(t, head, l2 + l3, l2 + l3 + len, &q);
     if (!slot)
@@ -412,8 +419,8 @@ static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t
                                      size_t len, uint16_t pi_proto, bool csum_partial,
                                      const uint8_t **payload, size_t *plen)
 {
-    const uint8_t *ip;
-    size_t iplen;
+    const uint8_t *ip = NULL;
+    size_t iplen = 0;
     int ver = ip_of(t, fr, len, &ip, &iplen);
 
     if (memio_tunnel_is_tap(t)) {
@@ -525,8 +532,8 @@ static struct udp_sock *find_sock(struct memio_tunnel *t, const struct udp_addr 
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
                        uint16_t pi_proto, bool csum_partial)
 {
-    const uint8_t *ip, *payload = NULL;
-    size_t iplen, plen = 0;
+    const uint8_t *ip = NULL, *payload = NULL;
+    size_t iplen = 0, plen = 0;
     struct udp_sock *us;
     struct udp_addr dst;
     memio_drop_reason why;
