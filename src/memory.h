@@ -251,6 +251,12 @@ void mem__bpf_free(struct mem_bpf_prog *p);
 /* What the program returns for the packet: 0 drops it, less than len trims it. */
 unsigned mem__bpf_run(const struct mem_bpf_prog *p, const uint8_t *pkt, size_t len);
 
+/* A TAP (IFF_TAP, not IFF_TUN: a TUN wins when both were asked, B07). */
+static inline bool mem__is_tap(const struct memio_tunnel *t)
+{
+    return (t->flags & 0x3) == 0x2;
+}
+
 /* udp.c */
 extern const memio_device_class mem__udp_class;
 /* Offers a frame the program wrote to the tunnel's receive descriptors.

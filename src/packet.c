@@ -180,7 +180,7 @@ enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, bool ver
     hlen = (size_t)iph.ihl * 4;
     if (hlen < MEMIO_IPV4_HLEN || hlen > len)
         return U4_IP_HEADER;
-    if (memio_inet_checksum(p, hlen) != 0)
+    if (packet__csum_fold_native(sum32(p, hlen)) != 0xffff)
         return U4_IP_CHECKSUM;
     /* Bytes past the total length are link padding: ignored (D17). */
     tot = ntohs(iph.tot_len);

@@ -191,7 +191,7 @@ static int send_locked(struct memio_tunnel *t, const void *payload, size_t len,
                        struct mem_signal *sig)
 {
     struct mem_sys *ms = t->sys;
-    size_t l2 = memio_tunnel_is_tap(t) ? ETH_HLEN : 0;
+    size_t l2 = mem__is_tap(t) ? ETH_HLEN : 0;
     bool v6 = to->family == AF_INET6;
     size_t l3 = v6 ? 48 : 28; /* IP and UDP headers */
     uint8_t head[ETH_HLEN + 48];
@@ -390,7 +390,7 @@ static int ip_of(const struct memio_tunnel *t, const uint8_t *fr, size_t len,
 {
     unsigned ver;
 
-    if (memio_tunnel_is_tap(t)) {
+    if (mem__is_tap(t)) {
         uint16_t type;
         if (len < ETH_HLEN)
             return 0;
@@ -423,7 +423,7 @@ static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t
     size_t iplen = 0;
     int ver = ip_of(t, fr, len, &ip, &iplen);
 
-    if (memio_tunnel_is_tap(t)) {
+    if (mem__is_tap(t)) {
         /* G11, G12: unicast to another MAC is dropped; broadcast and
          * multicast pass (G10, G13). */
         if (len >= ETH_HLEN && !(fr[0] & 1) && memcmp(fr, t->mac, ETH_ALEN) != 0)
@@ -460,7 +460,7 @@ memio_drop_reason memio_tunnel_classify(const memio_tunnel *t, const void *frame
 
     if (memio__bad_ptr(frame))
         return MEMIO_DROP_IP_HEADER;
-    if (!memio_tunnel_is_tap(t) && !pi_proto && len) {
+    if (!mem__is_tap(t) && !pi_proto && len) {
         unsigned ver = fr[0] >> 4;
         pi_proto = ver == 4 ? htons(ETH_P_IP) : ver == 6 ? htons(ETH_P_IPV6) : 0;
     }
@@ -529,31 +529,77 @@ static struct udp_sock *find_sock(struct memio_tunnel *t, const struct udp_addr 
     return NULL;
 }
 
+/* The sum a UDP checksum is verified against: the pseudo-header (addresses
+ * from the IP header, protocol, UDP length) and the UDP header, in the
+ * native order of packet__csum_copy. */
+static uint64_t udp_head_sum(int ver, const uint8_t *ip, const uint8_t *udp)
+{
+    uint8_t b[48];
+    size_t n;
+
+    if (ver == 4) {
+        memcpy(b, ip + 12, 8);
+        b[8] = 0;
+        b[9] = IPPROTO_UDP;
+        memcpy(b + 10, udp + 4, 2);
+        memcpy(b + 12, udp, 8);
+        n = 20;
+    } else {
+        memcpy(b, ip + 8, 32);
+        b[32] = b[33] = 0;
+        memcpy(b + 34, udp + 4, 2);
+        b[36] = b[37] = b[38] = 0;
+        b[39] = IPPROTO_UDP;
+        memcpy(b + 40, udp, 8);
+        n = 48;
+    }
+    return packet__csum_portable(0, b, n);
+}
+
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
                        uint16_t pi_proto, bool csum_partial)
 {
-    const uint8_t *ip = NULL, *payload = NULL;
+    const uint8_t *ip = NULL, *payload = NULL, *udp;
     size_t iplen = 0, plen = 0;
     struct udp_sock *us;
     struct udp_addr dst;
     memio_drop_reason why;
     struct ring_slot *slot;
     uint32_t charge;
+    bool verify;
     int ver = ip_of(t, frame, len, &ip, &iplen);
 
     if (!ver || !locate_udp(ver, ip, iplen, &dst) || !(us = find_sock(t, &dst)))
         return false;
-    why = check_frame(t, frame, len, pi_proto, csum_partial, &payload, &plen);
+    /* Every check but the UDP checksum's, which is taken below while the
+     * payload is copied: one pass over it. */
+    why = check_frame(t, frame, len, pi_proto, true, &payload, &plen);
     if (why != MEMIO_DROP_NONE) {
         t->stats.udp_dropped[why]++;
         return true;
     }
+    udp = payload - 8;
+    /* IPv4's checksum 0 means none (D06); IPv6's 0 was refused above (D32). */
+    verify = !csum_partial && (ver == 6 || udp[6] || udp[7]);
     charge = udp_charge(plen);
-    if (us->rmem + charge > UDP_RCVBUF || !(slot = ring_reserve(&us->q, UINT32_MAX, plen))) {
-        t->stats.udp_dropped[MEMIO_DROP_RCVBUF]++;
+    slot = us->rmem + charge > UDP_RCVBUF ? NULL : ring_reserve(&us->q, UINT32_MAX, plen);
+    if (!slot) {
+        /* The checksum is checked before the receive buffer (D08 before a
+         * full socket). */
+        bool bad = verify && packet__csum_fold_native(packet__csum_portable(
+                                 udp_head_sum(ver, ip, udp), payload, plen)) != 0xffff;
+        t->stats.udp_dropped[bad ? MEMIO_DROP_UDP_CHECKSUM : MEMIO_DROP_RCVBUF]++;
         return true;
     }
-    memcpy(slot->buf, payload, plen);
+    if (verify) {
+        uint64_t acc = packet__csum_copy(udp_head_sum(ver, ip, udp), slot->buf, payload, plen);
+        if (packet__csum_fold_native(acc) != 0xffff) {
+            t->stats.udp_dropped[MEMIO_DROP_UDP_CHECKSUM]++; /* D08, D33: not queued */
+            return true;
+        }
+    } else {
+        memcpy(slot->buf, payload, plen);
+    }
     slot->len = plen;
     slot->aux = charge;
     ring_commit(&us->q);
@@ -596,11 +642,14 @@ static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
             return -1;
     }
     n = count < slot->len ? count : slot->len;
-    if (n && mem__iov_bad(iov, iovcnt)) {
+    if (n && (iovcnt == 1 ? memio__bad_ptr(iov[0].iov_base) : mem__iov_bad(iov, iovcnt))) {
         errno = EFAULT;
         return -1; /* the datagram stays queued */
     }
-    mem__iov_put(iov, iovcnt, 0, slot->buf, n);
+    if (iovcnt == 1)
+        memcpy(iov[0].iov_base, slot->buf, n);
+    else
+        mem__iov_put(iov, iovcnt, 0, slot->buf, n);
     us->rmem -= slot->aux;
     /* A datagram is read whole or not at all: the rest of it is gone. */
     ring_pop(&us->q);
