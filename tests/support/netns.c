@@ -242,6 +242,78 @@ int memio_test_netns_set_addr4(const char *ifname, const char *addr, int prefix_
     return inet_ioctl(SIOCSIFNETMASK, &ifr);
 }
 
+/* Waits (up to 3 s) until the IPv6 address is listed and no longer
+ * tentative (IFA_F_TENTATIVE 0x40 in /proc/net/if_inet6): even without
+ * duplicate address detection, addrconf clears the flag from a work queue,
+ * and a tentative address can be neither bound nor chosen as a source. */
+static int wait_addr6_ready(const struct in6_addr *a)
+{
+    char want[33], line[256], hex[40];
+    unsigned idx, plen, scope, flags;
+    int i, tries;
+
+    for (i = 0; i < 16; i++)
+        snprintf(want + 2 * i, 3, "%02x", a->s6_addr[i]);
+    for (tries = 0; tries < 300; tries++) {
+        FILE *f = fopen("/proc/net/if_inet6", "r");
+        int ready = 0;
+        if (!f)
+            return -1;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "%39s %x %x %x %x", hex, &idx, &plen, &scope, &flags) == 5 &&
+                strcmp(hex, want) == 0 && !(flags & 0x40))
+                ready = 1;
+        fclose(f);
+        if (ready)
+            return 0;
+        usleep(10000);
+    }
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+int memio_test_netns_set_addr6(const char *ifname, const char *addr, int prefix_len)
+{
+    /* <linux/ipv6.h>'s struct in6_ifreq, which glibc does not declare. */
+    struct {
+        struct in6_addr addr;
+        uint32_t prefix_len;
+        int ifindex;
+    } req;
+    struct ifreq ifr;
+    char path[64 + IFNAMSIZ];
+    int s, rc, err;
+
+    if (set_ifname(&ifr, ifname) != 0)
+        return -1;
+    if (prefix_len < 0 || prefix_len > 128 || !addr) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&req, 0, sizeof req);
+    if (inet_pton(AF_INET6, addr, &req.addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifr.ifr_name);
+    if (write_proc(path, "0") != 0)
+        return -1;
+    req.prefix_len = (uint32_t)prefix_len;
+    req.ifindex = (int)if_nametoindex(ifr.ifr_name);
+    if (!req.ifindex)
+        return -1;
+    s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return -1;
+    rc = ioctl(s, SIOCSIFADDR, &req);
+    err = errno;
+    close(s);
+    errno = err;
+    if (rc != 0)
+        return rc;
+    return wait_addr6_ready(&req.addr);
+}
+
 int memio_test_netns_add_neigh4(const char *ifname, const char *addr,
                                 const uint8_t mac[6])
 {

@@ -50,6 +50,14 @@ int memio_test_netns_set_up(const char *ifname, int up);
  * EINVAL for a malformed address or prefix. */
 int memio_test_netns_set_addr4(const char *ifname, const char *addr, int prefix_len);
 
+/* Turns IPv6 on for `ifname` and gives it the IPv6 address `addr` with a
+ * prefix of `prefix_len` bits (0..128): `ip addr add addr/len dev ifname`
+ * (SIOCSIFADDR on an AF_INET6 socket).  On a TUN (IFF_NOARP) the address
+ * is usable at once: addrconf skips duplicate address detection (K01).
+ * With IPv6 on, the kernel sends router solicitations on the link (K01):
+ * a reader must skip them.  EINVAL for a malformed address or prefix. */
+int memio_test_netns_set_addr6(const char *ifname, const char *addr, int prefix_len);
+
 /* Adds a permanent neighbour entry: IPv4 `addr` is at Ethernet address
  * `mac` on `ifname` (`ip neigh replace addr lladdr mac dev ifname nud
  * permanent`), so that the kernel sends to it without asking by ARP.  The
