@@ -299,20 +299,9 @@ int memio_port_read(memio_port *port)
 
 ssize_t memio_port_write(memio_port *port, const void *packet, size_t len)
 {
-    ssize_t n;
+    struct iovec iov = {.iov_base = (void *)packet, .iov_len = len};
 
-    if (!port) {
-        errno = EFAULT;
-        return -1;
-    }
-    if (port->fd < 0) {
-        errno = EBADF;
-        return -1;
-    }
-    do
-        n = memio_write(port->sys, port->fd, packet, len);
-    while (n < 0 && errno == EINTR);
-    return n;
+    return memio_port_writev(port, &iov, 1);
 }
 
 ssize_t memio_port_writev(memio_port *port, const struct iovec *iov, int iovcnt)

@@ -519,22 +519,32 @@ out:
     return r;
 }
 
-static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
+/* readv and writev: the descriptor and the access mode come before the
+ * iovec's checks, as in the VFS; then the call as read and write make it. */
+static ssize_t vector_rw(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt, bool write)
 {
     struct mem_sys *ms = mem_sys_of(sys);
     memio_file *f;
+    int acc;
 
-    /* The descriptor and the access mode come before the iovec's checks. */
     mem__lock(ms);
     f = mem__file(ms, fd);
-    if (f && ((f->flags & O_ACCMODE) == O_WRONLY || (f->flags & O_ACCMODE) == 3)) {
-        errno = EBADF;
-        f = NULL;
+    if (f) {
+        acc = f->flags & O_ACCMODE;
+        if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY)) {
+            errno = EBADF;
+            f = NULL;
+        }
     }
     mem__unlock(ms);
     if (!f || iov_check(iov, iovcnt) < 0)
         return -1;
-    return file_call_rw(ms, fd, iov, iovcnt, false);
+    return file_call_rw(ms, fd, iov, iovcnt, write);
+}
+
+static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
+{
+    return vector_rw(sys, fd, iov, iovcnt, false);
 }
 
 static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
@@ -552,19 +562,7 @@ static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
 
 static ssize_t mem_writev(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
 {
-    struct mem_sys *ms = mem_sys_of(sys);
-    memio_file *f;
-
-    mem__lock(ms);
-    f = mem__file(ms, fd);
-    if (f && ((f->flags & O_ACCMODE) == O_RDONLY || (f->flags & O_ACCMODE) == 3)) {
-        errno = EBADF;
-        f = NULL;
-    }
-    mem__unlock(ms);
-    if (!f || iov_check(iov, iovcnt) < 0)
-        return -1;
-    return file_call_rw(ms, fd, iov, iovcnt, true);
+    return vector_rw(sys, fd, iov, iovcnt, true);
 }
 
 static ssize_t mem_write(memio_sys *sys, int fd, const void *buf, size_t len)

@@ -48,13 +48,6 @@ static int teardown(void **state)
 }
 
 #define FX struct fixture *fx = *state
-#define ASSERT_ERR(call, err)             \
-    do {                                  \
-        errno = 0;                        \
-        assert_int_equal((call), -1);     \
-        assert_int_equal(errno, (err));   \
-    } while (0)
-
 /* --- A: before TUNSETIFF ------------------------------------------------ */
 
 /* A01: open with O_RDWR|O_NONBLOCK|O_CLOEXEC gives a descriptor (>= 8192 in memory). */

@@ -31,13 +31,6 @@
 #define SIOCGSKNS 0x894C
 #endif
 
-#define ASSERT_ERR(call, err)             \
-    do {                                  \
-        errno = 0;                        \
-        assert_int_equal((call), -1);     \
-        assert_int_equal(errno, (err));   \
-    } while (0)
-
 static int setup(void **state)
 {
     *state = tu_memory();

@@ -26,13 +26,6 @@
 #define LOCAL6 "fd00::1"  /* the kernel side */
 #define REMOTE6 "fd00::2" /* the program */
 
-#define ASSERT_ERR(call, err)             \
-    do {                                  \
-        errno = 0;                        \
-        assert_int_equal((call), -1);     \
-        assert_int_equal(errno, (err));   \
-    } while (0)
-
 static struct sockaddr_in6 addr6(const char *ip, uint16_t port)
 {
     struct sockaddr_in6 a;

@@ -5,9 +5,18 @@
 #ifndef MEMIO_TESTUTIL_H
 #define MEMIO_TESTUTIL_H
 
+#include <errno.h>
 #include <memio/memio.h>
 #include <net/if.h>
 #include <stdint.h>
+
+/* Asserts that `call` fails with -1 and errno `err`. */
+#define ASSERT_ERR(call, err)             \
+    do {                                  \
+        errno = 0;                        \
+        assert_int_equal((call), -1);     \
+        assert_int_equal(errno, (err));   \
+    } while (0)
 
 /* A new memory system with memio_tun_device at /dev/net/tun. */
 memio_sys *tu_memory(void);
