@@ -3,7 +3,8 @@
 # needs, then
 #   1. builds and runs every suite with CTest (the kernel-device halves run
 #      in private network namespaces when root; otherwise they are skipped);
-#   2. builds and runs them again under AddressSanitizer + UBSan;
+#   2. builds and runs them again under AddressSanitizer + UBSan, and the
+#      suites that run threads under ThreadSanitizer;
 #   3. runs the suites under valgrind;
 #   4. installs memio to a temporary prefix and builds a consumer with
 #      pkg-config and with CMake's find_package;
@@ -29,6 +30,14 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMIO_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure
+
+echo "== 2b. ThreadSanitizer on the suites that run threads =="
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMEMIO_BUILD_EXAMPLES=OFF \
+    -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
+    -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread >/dev/null
+cmake --build build-tsan -j "$jobs" --target test_tun_blocking test_twisted >/dev/null
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure \
+    -R '^(test_tun_blocking|test_twisted)$'
 
 echo "== 3. valgrind =="
 bash scripts/valgrind.sh build

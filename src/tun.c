@@ -1431,8 +1431,9 @@ memio_tunnel *memio_tunnel_lookup(memio_sys *sys, const char *name)
     return t;
 }
 
-/* The accessors read fields fixed at creation (name, flags, ifindex) or
- * single words; they take no lock. */
+/* Fields fixed at creation (open flags, name, ifindex, type) are read
+ * without the lock; the others take it, since another thread may change
+ * them (a re-attach, TUNSETLINK, the test side). */
 int memio_tunnel_open_flags(const memio_tunnel *t)
 {
     return t->open_flags;
@@ -1450,7 +1451,13 @@ const char *memio_tunnel_name(const memio_tunnel *t)
 
 int memio_tunnel_flags(const memio_tunnel *t)
 {
-    return t->given_flags;
+    struct mem_sys *ms = t->sys;
+    int r;
+
+    mem__lock(ms);
+    r = t->given_flags;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_ifindex(const memio_tunnel *t)
@@ -1665,12 +1672,24 @@ unsigned memio_tunnel_queue_count(const memio_tunnel *t)
 
 unsigned memio_tunnel_offload(const memio_tunnel *t)
 {
-    return t->offload;
+    struct mem_sys *ms = t->sys;
+    unsigned r;
+
+    mem__lock(ms);
+    r = t->offload;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_vnet_hdr_size(const memio_tunnel *t)
 {
-    return (t->flags & IFF_VNET_HDR) ? t->vnet_hdr_sz : 0;
+    struct mem_sys *ms = t->sys;
+    int r;
+
+    mem__lock(ms);
+    r = (t->flags & IFF_VNET_HDR) ? t->vnet_hdr_sz : 0;
+    mem__unlock(ms);
+    return r;
 }
 
 ssize_t memio_tunnel_take(memio_tunnel *t, void *buf, size_t cap)
@@ -1736,12 +1755,24 @@ int memio_tunnel_set_up(memio_tunnel *t, int up)
 
 int memio_tunnel_is_persistent(const memio_tunnel *t)
 {
-    return (t->flags & IFF_PERSIST) != 0;
+    struct mem_sys *ms = t->sys;
+    int r;
+
+    mem__lock(ms);
+    r = (t->flags & IFF_PERSIST) != 0;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_is_up(const memio_tunnel *t)
 {
-    return t->up;
+    struct mem_sys *ms = t->sys;
+    int r;
+
+    mem__lock(ms);
+    r = t->up;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_set_carrier(memio_tunnel *t, int on)
@@ -1751,7 +1782,13 @@ int memio_tunnel_set_carrier(memio_tunnel *t, int on)
 
 int memio_tunnel_carrier(const memio_tunnel *t)
 {
-    return t->carrier;
+    struct mem_sys *ms = t->sys;
+    int r;
+
+    mem__lock(ms);
+    r = t->carrier;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_set_txqueuelen(memio_tunnel *t, unsigned len)
@@ -1767,7 +1804,13 @@ int memio_tunnel_set_txqueuelen(memio_tunnel *t, unsigned len)
 
 unsigned memio_tunnel_txqueuelen(const memio_tunnel *t)
 {
-    return t->txqueuelen;
+    struct mem_sys *ms = t->sys;
+    unsigned r;
+
+    mem__lock(ms);
+    r = t->txqueuelen;
+    mem__unlock(ms);
+    return r;
 }
 
 int memio_tunnel_delete(memio_tunnel *t)
