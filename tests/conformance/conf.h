@@ -167,6 +167,7 @@ extern const struct conf_scenario conf_scen_read[];
 extern const struct conf_scenario conf_scen_state[];
 extern const struct conf_scenario conf_scen_mq[];
 extern const struct conf_scenario conf_scen_ipv6[];
+extern const struct conf_scenario conf_scen_caps[];
 
 /* The deliberate differences: (scenario, label) and the reason; a reason
  * that starts with "BUG:" is a known device bug awaiting its fix. */

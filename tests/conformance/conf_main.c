@@ -229,7 +229,7 @@ int main(int argc, char **argv)
 {
     const struct conf_scenario *tables[] = { conf_scen_attach, conf_scen_ioctl, conf_scen_write,
                                              conf_scen_read, conf_scen_state, conf_scen_mq,
-                                             conf_scen_ipv6 };
+                                             conf_scen_ipv6, conf_scen_caps };
     static struct result results[512];
     char why[256] = "";
     int check = 0, verbose = 0, nres = 0, os_ok;
