@@ -1431,6 +1431,17 @@ memio_tunnel *memio_tunnel_lookup(memio_sys *sys, const char *name)
     return t;
 }
 
+/* Returns expr, read under the tunnel's system lock. */
+#define LOCKED_READ(type, t, expr)          \
+    do {                                    \
+        struct mem_sys *ms_ = (t)->sys;     \
+        type r_;                            \
+        mem__lock(ms_);                     \
+        r_ = (expr);                        \
+        mem__unlock(ms_);                   \
+        return r_;                          \
+    } while (0)
+
 /* Fields fixed at creation (open flags, name, ifindex, type) are read
  * without the lock; the others take it, since another thread may change
  * them (a re-attach, TUNSETLINK, the test side). */
@@ -1451,13 +1462,7 @@ const char *memio_tunnel_name(const memio_tunnel *t)
 
 int memio_tunnel_flags(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = t->given_flags;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, t->given_flags);
 }
 
 int memio_tunnel_ifindex(const memio_tunnel *t)
@@ -1472,13 +1477,7 @@ int memio_tunnel_is_tap(const memio_tunnel *t)
 
 int memio_tunnel_exists(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = t->exists;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, t->exists);
 }
 
 /* Picks the queue a frame goes to.  One queue: that one.  Several (IFF_MULTI_QUEUE):
@@ -1661,35 +1660,17 @@ int memio_tunnel_inject_queue(memio_tunnel *t, unsigned queue, const void *frame
 
 unsigned memio_tunnel_queue_count(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    unsigned n;
-
-    mem__lock(ms);
-    n = t->numqueues;
-    mem__unlock(ms);
-    return n;
+    LOCKED_READ(unsigned, t, t->numqueues);
 }
 
 unsigned memio_tunnel_offload(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    unsigned r;
-
-    mem__lock(ms);
-    r = t->offload;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(unsigned, t, t->offload);
 }
 
 int memio_tunnel_vnet_hdr_size(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = (t->flags & IFF_VNET_HDR) ? t->vnet_hdr_sz : 0;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, (t->flags & IFF_VNET_HDR) ? t->vnet_hdr_sz : 0);
 }
 
 ssize_t memio_tunnel_take(memio_tunnel *t, void *buf, size_t cap)
@@ -1755,24 +1736,12 @@ int memio_tunnel_set_up(memio_tunnel *t, int up)
 
 int memio_tunnel_is_persistent(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = (t->flags & IFF_PERSIST) != 0;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, (t->flags & IFF_PERSIST) != 0);
 }
 
 int memio_tunnel_is_up(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = t->up;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, t->up);
 }
 
 int memio_tunnel_set_carrier(memio_tunnel *t, int on)
@@ -1782,13 +1751,7 @@ int memio_tunnel_set_carrier(memio_tunnel *t, int on)
 
 int memio_tunnel_carrier(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    int r;
-
-    mem__lock(ms);
-    r = t->carrier;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(int, t, t->carrier);
 }
 
 int memio_tunnel_set_txqueuelen(memio_tunnel *t, unsigned len)
@@ -1804,13 +1767,7 @@ int memio_tunnel_set_txqueuelen(memio_tunnel *t, unsigned len)
 
 unsigned memio_tunnel_txqueuelen(const memio_tunnel *t)
 {
-    struct mem_sys *ms = t->sys;
-    unsigned r;
-
-    mem__lock(ms);
-    r = t->txqueuelen;
-    mem__unlock(ms);
-    return r;
+    LOCKED_READ(unsigned, t, t->txqueuelen);
 }
 
 int memio_tunnel_delete(memio_tunnel *t)
