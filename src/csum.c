@@ -173,9 +173,20 @@ static uint64_t csum_copy_portable(uint64_t s, void *dst, const void *src, size_
         len -= 16;
     }
     s = add_carry(s, s1);
+    if (len >= 8) {
+        uint64_t a = load64(p);
+        memcpy(d, &a, 8);
+        s = add_carry(s, a);
+        p += 8;
+        d += 8;
+        len -= 8;
+    }
     if (len) {
+        /* The tail, zero-padded to 8 bytes, as packet__csum_portable's. */
+        uint64_t t = 0;
         memcpy(d, p, len);
-        s = packet__csum_portable(s, d, len);
+        memcpy(&t, p, len);
+        s = add_carry(s, t);
     }
     return s;
 }
@@ -322,11 +333,6 @@ uint64_t packet__csum_copy(uint64_t s, void *dst, const void *src, size_t len)
     }
 #endif
     return csum_copy_portable(s, dst, src, len);
-}
-
-uint16_t packet__csum_fold_native(uint64_t s)
-{
-    return ntohs(fold64(s));
 }
 
 /* Folds sum to 16 bits and complements it. */

@@ -79,6 +79,17 @@ const char *packet__csum_impl_name(void);
  * big-endian one's complement sum, host order, ready for memio_csum_fold's
  * complement (0 to 0xffff; ~ of it is the field). */
 uint64_t packet__csum_copy(uint64_t s, void *dst, const void *src, size_t len);
-uint16_t packet__csum_fold_native(uint64_t s);
+static inline uint16_t packet__csum_fold_native(uint64_t s)
+{
+    s = (s >> 32) + (s & 0xffffffffu);
+    s = (s >> 32) + (s & 0xffffffffu);
+    s = (s >> 16) + (s & 0xffffu);
+    s = (s >> 16) + (s & 0xffffu);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_bswap16((uint16_t)s);
+#else
+    return (uint16_t)s;
+#endif
+}
 
 #endif
