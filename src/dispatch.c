@@ -1,12 +1,14 @@
 /*
- * dispatch.c — Ethernet -> IPv4 -> UDP demultiplexing for the frames a port
- * reads, with three handler tables (ethertype, IP protocol, UDP port).
+ * dispatch.c — Ethernet -> IPv4 or IPv6 -> UDP demultiplexing for the
+ * frames a port reads, with three handler tables (ethertype, IP protocol,
+ * UDP port).
  *
  * Twisted builds this as a chain of protocol objects that the application
  * wires together; here the chain is fixed and the application registers at
- * whichever layers it wants.  Every header is copied out of the frame with
- * memcpy after its length was checked: a frame may sit at any address and
- * be any length.
+ * whichever layers it wants.  Every IPv4 header is copied out of the
+ * frame with memcpy after its length was checked: a frame may sit at any
+ * address and be any length.  IPv6 goes through memio_packet_parse, which
+ * walks the extension headers and checks UDP with the same care.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -166,6 +168,7 @@ static int parse_ip4(const uint8_t *p, size_t len, memio_dispatch_packet *pkt)
     pkt->ip_total_len = (uint16_t)total;
     pkt->ip_id = ntohs(h.ip_id);
     pkt->ip_frag = ntohs(h.ip_off);
+    pkt->ip_version = 4;
     pkt->layer = MEMIO_DISPATCH_LAYER_IP4;
     return 0;
 }
@@ -204,6 +207,77 @@ static void dispatch_ip4(memio_dispatch *d, memio_dispatch_packet *pkt, const ui
     pkt->dst.sin_port = udp.dst.sin_port;
     pkt->layer = MEMIO_DISPATCH_LAYER_UDP;
     call(d, T_UDP, ntohs(udp.dst.sin_port), pkt, udp.payload, udp.payload_len, c);
+    if (!c->called)
+        d->stats.unknown_udp_port++;
+}
+
+/* The IPv6 and UDP layers, once the link layer said IPv6, as
+ * dispatch_ip4 is for IPv4.  memio_packet_parse does the checking
+ * (ipv6_rcv's lengths, the extension header walk, __udp6_lib_rcv's UDP);
+ * a failure it reports past the IP layer that is not UDP's (an ICMPv6
+ * checksum, say) is the upper protocol's business, as on IPv4. */
+static void dispatch_ip6(memio_dispatch *d, memio_dispatch_packet *pkt, const uint8_t *ip,
+                         size_t len, struct calls *c)
+{
+    memio_packet mp;
+    int bad;
+
+    /* Under ethertype 0x86dd the version nibble must still say 6; on a TUN
+     * it is what brought the packet here.  memio_packet_parse on
+     * MEMIO_LINK_IP would take a version 4 as IPv4. */
+    if (len < 1 || ip[0] >> 4 != 6) {
+        d->stats.malformed_ip++;
+        c->malformed = 1;
+        return;
+    }
+    bad = memio_packet_parse(ip, len, MEMIO_LINK_IP, &mp) < 0;
+    if (!(mp.layers & MEMIO_LAYER_IPV6) ||
+        (bad && (mp.err_layer == MEMIO_LAYER_IPV6 || mp.err_layer == MEMIO_LAYER_IPV6_EXT ||
+                 mp.err_layer == MEMIO_LAYER_NONE))) {
+        d->stats.malformed_ip++;
+        c->malformed = 1;
+        return;
+    }
+    pkt->ip_version = 6;
+    pkt->src6.sin6_family = AF_INET6;
+    pkt->src6.sin6_addr = mp.ip6.src;
+    pkt->dst6.sin6_family = AF_INET6;
+    pkt->dst6.sin6_addr = mp.ip6.dst;
+    pkt->ip6_proto = mp.proto;
+    pkt->ip6_hop_limit = mp.ip6.hop_limit;
+    pkt->ip6_tclass = mp.ip6.tclass;
+    pkt->ip6_flow_label = mp.ip6.flow_label;
+    pkt->ip6_payload_len = (uint16_t)mp.ip6.payload_len;
+    pkt->ip6_ext_len = (uint16_t)mp.ip6.ext_len;
+    if (mp.layers & MEMIO_LAYER_FRAGMENT) {
+        pkt->ip6_frag = (uint16_t)(mp.frag.offset | (mp.frag.more ? 1u : 0u));
+        pkt->ip6_frag_id = mp.frag.id;
+    }
+    pkt->layer = MEMIO_DISPATCH_LAYER_IP6;
+    /* l4 is set once the walk succeeded, and lies within [ip, ip + len]. */
+    call(d, T_IP, mp.proto, pkt, mp.l4, mp.l4_len, c);
+    if (mp.layers & MEMIO_LAYER_FRAGMENT) {
+        d->stats.fragments++;
+        if (!c->called)
+            d->stats.unknown_ip_proto++;
+        return;
+    }
+    if (mp.proto != IPPROTO_UDP) {
+        if (!c->called)
+            d->stats.unknown_ip_proto++;
+        return;
+    }
+    /* Short, a length that does not fit, a checksum wrong or 0 (D32, D33). */
+    if (bad && mp.err_layer == MEMIO_LAYER_UDP) {
+        d->stats.malformed_udp++;
+        c->malformed = 1;
+        return;
+    }
+    pkt->src6.sin6_port = htons(mp.udp.sport);
+    pkt->dst6.sin6_port = htons(mp.udp.dport);
+    pkt->layer = MEMIO_DISPATCH_LAYER_UDP;
+    /* Not mp.payload: it is NULL for an empty datagram. */
+    call(d, T_UDP, mp.udp.dport, pkt, mp.l4 + MEMIO_UDP_HLEN, mp.payload_len, c);
     if (!c->called)
         d->stats.unknown_udp_port++;
 }
@@ -251,6 +325,8 @@ int memio_dispatch_frame(memio_dispatch *d, memio_port *port, const void *frame,
     call(d, T_ETHER, pkt.ethertype, &pkt, payload, plen, &c);
     if (pkt.ethertype == ETHERTYPE_IP)
         dispatch_ip4(d, &pkt, payload, plen, &c);
+    else if (pkt.ethertype == ETHERTYPE_IPV6)
+        dispatch_ip6(d, &pkt, payload, plen, &c);
     else if (!c.called)
         d->stats.unknown_ethertype++;
     if (c.called > 0 && !c.malformed)

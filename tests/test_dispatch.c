@@ -2,9 +2,9 @@
  * test_dispatch.c — handing frames to handlers by ethertype, IP protocol
  * and UDP port (memio/dispatch.h), the counterpart of twisted.pair's
  * EthernetProtocol, IPProtocol and RawUDPProtocol: the flow through the
- * layers and the fields each handler sees, unknown values, and malformed
- * frames (truncated headers, wrong lengths, wrong checksums), which are
- * counted and dropped.  Every frame is handed over in a buffer of exactly
+ * layers (IPv4 and IPv6) and the fields each handler sees, unknown values,
+ * and malformed frames (truncated headers, wrong lengths, wrong checksums),
+ * which are counted and dropped.  Every frame is handed over in a buffer of exactly
  * its length, so that AddressSanitizer sees any read past it.
  */
 #ifndef _GNU_SOURCE
@@ -199,8 +199,12 @@ static void test_ip_link_udp_flows_through_every_layer(void **state)
     memio_dispatch_free(d);
 }
 
-/* An IPv6 packet on a TUN goes to ethertype 0x86dd's handlers only. */
-static void test_ipv6_reaches_only_its_ethertype(void **state)
+/* An IPv6 packet on a TUN reaches ethertype 0x86dd's handlers; this one
+ * says UDP with a payload length of 0, so there is no UDP header to read
+ * (the 8 bytes past it are padding): malformed at the UDP layer.  Before
+ * IPv6 was dispatched this was test_ipv6_reaches_only_its_ethertype and
+ * counted unknown_ethertype. */
+static void test_ipv6_with_empty_payload_is_malformed_udp(void **state)
 {
     memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_IP);
     struct rec v6 = { .tag = '6' }, udp = { .tag = 'u' };
@@ -211,7 +215,7 @@ static void test_ipv6_reaches_only_its_ethertype(void **state)
     memio_dispatch_add_udp(d, 7, record, &udp);
     assert_int_equal(dispatch_exact(d, pkt, sizeof(pkt)), 0);
     stats(d, &st);
-    assert_int_equal(st.unknown_ethertype, 1);
+    assert_int_equal(st.malformed_udp, 1);
     memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &v6);
     assert_int_equal(dispatch_exact(d, pkt, sizeof(pkt)), 1);
     assert_int_equal(v6.pkt.ethertype, ETHERTYPE_IPV6);
@@ -578,6 +582,452 @@ static void test_random_frames_are_safe(void **state)
     memio_dispatch_free(dt);
 }
 
+/* --- IPv6 ---------------------------------------------------------------- */
+
+static struct sockaddr_in6 addr6(const char *ip, uint16_t port)
+{
+    struct sockaddr_in6 a;
+
+    memset(&a, 0, sizeof(a));
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(port);
+    assert_int_equal(inet_pton(AF_INET6, ip, &a.sin6_addr), 1);
+    return a;
+}
+
+/* An IPv6/UDP packet from [2001:db8::1]:5000 to [2001:db8::2]:dport. */
+static size_t udp6_packet(uint8_t *buf, size_t cap, uint16_t dport, const char *payload)
+{
+    struct sockaddr_in6 src = addr6("2001:db8::1", 5000), dst = addr6("2001:db8::2", dport);
+    ssize_t n = memio_packet_udp6(buf, cap, &src, &dst, payload, strlen(payload));
+
+    assert_true(n > 0);
+    return (size_t)n;
+}
+
+/* Any IPv6 packet in an Ethernet frame from mac_a to mac_b. */
+static size_t ether6(uint8_t *buf, size_t cap, const uint8_t *ip, size_t n)
+{
+    ssize_t m = memio_packet_ether(buf, cap, mac_b, mac_a, ETHERTYPE_IPV6, ip, n);
+
+    assert_true(m > 0);
+    return (size_t)m;
+}
+
+/* Puts the extension header ext (extlen bytes, a multiple of 8) of type
+ * `type` right after the fixed header of the IPv6 packet pkt (n bytes, room
+ * for extlen more): its next header becomes the one the fixed header had,
+ * and the payload length grows.  Upper-layer checksums stay valid: the
+ * pseudo-header does not see extension headers.  Returns the new length. */
+static size_t insert_ext(uint8_t *pkt, size_t n, uint8_t type, const uint8_t *ext, size_t extlen)
+{
+    uint16_t plen;
+
+    memmove(pkt + 40 + extlen, pkt + 40, n - 40);
+    memcpy(pkt + 40, ext, extlen);
+    pkt[40] = pkt[6];
+    pkt[6] = type;
+    memcpy(&plen, pkt + 4, 2);
+    plen = htons((uint16_t)(ntohs(plen) + extlen));
+    memcpy(pkt + 4, &plen, 2);
+    return n + extlen;
+}
+
+/* Hop-by-hop options: next header, length 0 (8 bytes), one PadN of 4. */
+static const uint8_t hbh_pad[8] = { 0, 0, 1, 4, 0, 0, 0, 0 };
+
+/* An Ethernet/IPv6/UDP frame reaches 0x86dd's, 17's and the port's
+ * handlers, with the IPv6 fields filled and the IPv4 ones zero. */
+static void test_ipv6_ethernet_udp_flows_through_every_layer(void **state)
+{
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+    struct rec eth = { .tag = 'e' }, ip = { .tag = 'i' }, udp = { .tag = 'u' };
+    uint8_t pkt[256], frame[256];
+    size_t n = ether6(frame, sizeof(frame), pkt, udp6_packet(pkt, sizeof(pkt), 7, "hello"));
+    struct sockaddr_in6 src = addr6("2001:db8::1", 5000), dst = addr6("2001:db8::2", 7);
+    memio_dispatch_stats st;
+
+    assert_non_null(d);
+    memio_dispatch_add_udp(d, 7, record, &udp);
+    memio_dispatch_add_ip(d, IPPROTO_UDP, record, &ip);
+    memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &eth);
+    assert_int_equal(dispatch_exact(d, frame, n), 3);
+    assert_string_equal(order, "eiu");
+
+    assert_int_equal(eth.pkt.layer, MEMIO_DISPATCH_LAYER_LINK);
+    assert_int_equal(eth.pkt.ethertype, ETHERTYPE_IPV6);
+    assert_int_equal(eth.pkt.ip_version, 0);
+    assert_int_equal(eth.len, n - 14);
+
+    assert_int_equal(ip.pkt.layer, MEMIO_DISPATCH_LAYER_IP6);
+    assert_int_equal(ip.pkt.ip_version, 6);
+    assert_int_equal(ip.pkt.ip6_proto, IPPROTO_UDP);
+    assert_int_equal(ip.pkt.ip6_hop_limit, 64);
+    assert_int_equal(ip.pkt.ip6_payload_len, 8 + 5);
+    assert_int_equal(ip.pkt.ip6_ext_len, 0);
+    assert_int_equal(ip.pkt.ip6_frag, 0);
+    assert_int_equal(ip.pkt.src6.sin6_port, 0);
+    assert_int_equal(ip.len, 8 + 5);
+    /* the IPv4 fields stay zero */
+    assert_int_equal(ip.pkt.src.sin_family, 0);
+    assert_int_equal(ip.pkt.dst.sin_addr.s_addr, 0);
+    assert_int_equal(ip.pkt.ip_proto, 0);
+    assert_int_equal(ip.pkt.ip_ttl, 0);
+    assert_int_equal(ip.pkt.ip_total_len, 0);
+
+    assert_int_equal(udp.pkt.layer, MEMIO_DISPATCH_LAYER_UDP);
+    assert_int_equal(udp.pkt.ip_version, 6);
+    assert_int_equal(udp.len, 5);
+    assert_memory_equal(udp.payload, "hello", 5);
+    assert_int_equal(udp.pkt.src6.sin6_family, AF_INET6);
+    assert_memory_equal(&udp.pkt.src6.sin6_addr, &src.sin6_addr, 16);
+    assert_memory_equal(&udp.pkt.dst6.sin6_addr, &dst.sin6_addr, 16);
+    assert_int_equal(ntohs(udp.pkt.src6.sin6_port), 5000);
+    assert_int_equal(ntohs(udp.pkt.dst6.sin6_port), 7);
+    assert_int_equal(udp.pkt.src.sin_port, 0);
+
+    stats(d, &st);
+    assert_int_equal(st.handled, 1);
+    memio_dispatch_free(d);
+}
+
+/* On a TUN, version 6 stands for 0x86dd and goes on to the port; the IPv6
+ * fields stay zero for IPv4, whose ip_version is 4.  Ethernet padding past
+ * the payload length is not the handlers'. */
+static void test_ipv6_tun_udp_flows_and_ipv4_says_version_4(void **state)
+{
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_IP);
+    struct rec eth = { .tag = 'e' }, udp = { .tag = 'u' };
+    uint8_t pkt[256];
+    size_t n = udp6_packet(pkt, sizeof(pkt), 53, "query");
+
+    memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &eth);
+    memio_dispatch_add_udp(d, 53, record, &udp);
+    memset(pkt + n, 0xee, 6); /* trailing bytes past the payload length */
+    assert_int_equal(dispatch_exact(d, pkt, n + 6), 2);
+    assert_string_equal(order, "eu");
+    assert_false(eth.pkt.has_ether);
+    assert_int_equal(eth.len, n + 6);
+    assert_int_equal(udp.pkt.ip_version, 6);
+    assert_int_equal(udp.len, 5);
+    assert_memory_equal(udp.payload, "query", 5);
+
+    n = udp_packet(pkt, sizeof(pkt), 53, "four");
+    assert_int_equal(dispatch_exact(d, pkt, n), 1);
+    assert_int_equal(udp.pkt.ip_version, 4);
+    assert_int_equal(udp.pkt.src6.sin6_family, 0);
+    assert_int_equal(udp.pkt.ip6_hop_limit, 0);
+    assert_int_equal(udp.pkt.dst6.sin6_port, 0);
+    memio_dispatch_free(d);
+}
+
+/* ICMPv6 goes to IP protocol 58's handlers with the ICMPv6 message. */
+static void test_icmpv6_reaches_its_protocol_handler(void **state)
+{
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+    struct rec icmp = { .tag = 'c' }, udp = { .tag = 'u' };
+    struct sockaddr_in6 a = addr6("fe80::1", 0), b = addr6("fe80::2", 0);
+    uint8_t pkt[128], frame[160];
+    ssize_t m = memio_packet_icmp6_echo(pkt, sizeof(pkt), &a.sin6_addr, &b.sin6_addr, 128, 1, 2,
+                                        "ping", 4);
+    size_t n;
+    memio_dispatch_stats st;
+
+    assert_true(m > 0);
+    n = ether6(frame, sizeof(frame), pkt, (size_t)m);
+    memio_dispatch_add_udp(d, 7, record, &udp);
+    assert_int_equal(dispatch_exact(d, frame, n), 0);
+    stats(d, &st);
+    assert_int_equal(st.unknown_ip_proto, 1);
+    memio_dispatch_add_ip(d, IPPROTO_ICMPV6, record, &icmp);
+    assert_int_equal(dispatch_exact(d, frame, n), 1);
+    assert_int_equal(icmp.pkt.layer, MEMIO_DISPATCH_LAYER_IP6);
+    assert_int_equal(icmp.pkt.ip6_proto, IPPROTO_ICMPV6);
+    assert_int_equal(icmp.len, 8 + 4);
+    assert_int_equal(icmp.payload[0], 128); /* echo request */
+    assert_memory_equal(icmp.payload + 8, "ping", 4);
+    assert_int_equal(udp.calls, 0);
+    stats(d, &st);
+    assert_int_equal(st.handled, 1);
+    memio_dispatch_free(d);
+}
+
+/* A next header nobody registered is counted, then handled once someone
+ * does; its handler gets the IP payload. */
+static void test_unknown_ipv6_next_header_is_counted(void **state)
+{
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_IP);
+    struct rec x = { .tag = 'x' };
+    struct sockaddr_in6 a = addr6("2001:db8::1", 0), b = addr6("2001:db8::2", 0);
+    uint8_t pkt[128];
+    ssize_t n = memio_packet_ip6(pkt, sizeof(pkt), &a.sin6_addr, &b.sin6_addr, 253, 9, "exp", 3);
+    memio_dispatch_stats st;
+
+    assert_true(n > 0);
+    assert_int_equal(dispatch_exact(d, pkt, (size_t)n), 0);
+    stats(d, &st);
+    assert_int_equal(st.unknown_ip_proto, 1);
+    memio_dispatch_add_ip(d, 253, record, &x);
+    assert_int_equal(dispatch_exact(d, pkt, (size_t)n), 1);
+    assert_int_equal(x.pkt.ip6_proto, 253);
+    assert_int_equal(x.pkt.ip6_hop_limit, 9);
+    assert_int_equal(x.len, 3);
+    assert_memory_equal(x.payload, "exp", 3);
+    stats(d, &st);
+    assert_int_equal(st.handled, 1);
+    assert_int_equal(st.unknown_ip_proto, 1);
+    memio_dispatch_free(d);
+}
+
+/* IPv6 makes the UDP checksum mandatory: 0 (D32) and a wrong one (D33)
+ * are malformed, on both links; the protocol's handler has seen them, the
+ * port's never does. */
+static void test_ipv6_udp_checksum_zero_or_wrong_is_malformed(void **state)
+{
+    for (int link = 0; link < 2; link++) {
+        memio_dispatch_link l = link ? MEMIO_DISPATCH_ETHERNET : MEMIO_DISPATCH_IP;
+        struct rec i = { .tag = 'i' }, u = { .tag = 'u' };
+        memio_dispatch *d = everything(l, NULL, &i, &u);
+        uint8_t pkt[128], frame[160];
+        size_t n = udp6_packet(pkt, sizeof(pkt), 7, "sum");
+        memio_dispatch_stats st;
+
+        for (int c = 0; c < 2; c++) {
+            uint8_t bad[128];
+            memcpy(bad, pkt, n);
+            if (c == 0)
+                bad[46] = bad[47] = 0;
+            else
+                bad[n - 1] ^= 1;
+            if (link)
+                assert_int_equal(dispatch_exact(d, frame, ether6(frame, sizeof(frame), bad, n)), 1);
+            else
+                assert_int_equal(dispatch_exact(d, bad, n), 1);
+        }
+        stats(d, &st);
+        assert_int_equal(st.malformed_udp, 2);
+        assert_int_equal(st.handled, 0);
+        assert_int_equal(i.calls, 2);
+        assert_int_equal(u.calls, 0);
+        /* and the good one goes through */
+        if (link)
+            assert_int_equal(dispatch_exact(d, frame, ether6(frame, sizeof(frame), pkt, n)), 2);
+        else
+            assert_int_equal(dispatch_exact(d, pkt, n), 2);
+        assert_int_equal(u.calls, 1);
+        memio_dispatch_free(d);
+    }
+}
+
+/* Extension headers are walked to the upper layer: hop-by-hop, then
+ * destination options, then UDP. */
+static void test_ipv6_extension_headers_are_walked(void **state)
+{
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+    struct rec i = { .tag = 'i' }, u = { .tag = 'u' };
+    uint8_t pkt[256], frame[256];
+    size_t n = udp6_packet(pkt, sizeof(pkt), 7, "walked");
+    memio_dispatch_stats st;
+
+    n = insert_ext(pkt, n, IPPROTO_DSTOPTS, hbh_pad, sizeof(hbh_pad));
+    n = insert_ext(pkt, n, IPPROTO_HOPOPTS, hbh_pad, sizeof(hbh_pad));
+    assert_int_equal(pkt[6], IPPROTO_HOPOPTS);
+    n = ether6(frame, sizeof(frame), pkt, n);
+    memio_dispatch_add_ip(d, IPPROTO_UDP, record, &i);
+    memio_dispatch_add_udp(d, 7, record, &u);
+    assert_int_equal(dispatch_exact(d, frame, n), 2);
+    assert_int_equal(i.pkt.ip6_proto, IPPROTO_UDP);
+    assert_int_equal(i.pkt.ip6_ext_len, 16);
+    assert_int_equal(i.pkt.ip6_payload_len, 16 + 8 + 6);
+    assert_int_equal(i.len, 8 + 6);
+    assert_int_equal(u.len, 6);
+    assert_memory_equal(u.payload, "walked", 6);
+    assert_int_equal(ntohs(u.pkt.dst6.sin6_port), 7);
+    stats(d, &st);
+    assert_int_equal(st.handled, 1);
+    memio_dispatch_free(d);
+}
+
+/* A fragment header stops at the IP layer: the protocol's handler gets
+ * what follows it, the port's nothing, and it counts as a fragment.  An
+ * atomic fragment (offset 0, no M) is the whole packet and is read
+ * through, as the kernel does (RFC 6946). */
+static void test_ipv6_fragment_stops_at_the_ip_layer(void **state)
+{
+    struct rec i = { .tag = 'i' }, u = { .tag = 'u' };
+    memio_dispatch *d = everything(MEMIO_DISPATCH_IP, NULL, &i, &u);
+    uint8_t good[128], pkt[128];
+    size_t n0 = udp6_packet(good, sizeof(good), 7, "frag"), n;
+    const uint8_t first[8] = { 0, 0, 0x00, 0x01, 0x12, 0x34, 0x56, 0x78 }; /* offset 0, M */
+    const uint8_t atomic[8] = { 0, 0, 0x00, 0x00, 0x12, 0x34, 0x56, 0x78 };
+    memio_dispatch_stats st;
+
+    memcpy(pkt, good, n0);
+    n = insert_ext(pkt, n0, IPPROTO_FRAGMENT, first, sizeof(first));
+    assert_int_equal(dispatch_exact(d, pkt, n), 1);
+    assert_int_equal(u.calls, 0);
+    assert_int_equal(i.pkt.layer, MEMIO_DISPATCH_LAYER_IP6);
+    assert_int_equal(i.pkt.ip6_proto, IPPROTO_UDP);
+    assert_int_equal(i.pkt.ip6_frag, 0x0001);
+    assert_int_equal(i.pkt.ip6_frag_id, 0x12345678);
+    assert_int_equal(i.pkt.ip6_ext_len, 8);
+    assert_int_equal(i.len, 8 + 4);
+    stats(d, &st);
+    assert_int_equal(st.fragments, 1);
+    assert_int_equal(st.handled, 1);
+
+    memcpy(pkt, good, n0);
+    n = insert_ext(pkt, n0, IPPROTO_FRAGMENT, atomic, sizeof(atomic));
+    assert_int_equal(dispatch_exact(d, pkt, n), 2);
+    assert_int_equal(u.calls, 1);
+    assert_int_equal(u.pkt.ip6_frag, 0);
+    assert_memory_equal(u.payload, "frag", 4);
+    stats(d, &st);
+    assert_int_equal(st.fragments, 1);
+    memio_dispatch_free(d);
+}
+
+/* Each way an IPv6 header can be short or lie: the link's handler has
+ * seen it, nothing further; all counted as malformed_ip. */
+static void test_bad_ipv6_headers_are_malformed(void **state)
+{
+    struct rec e = { .tag = 'e' }, i = { .tag = 'i' }, u = { .tag = 'u' };
+    memio_dispatch *d = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+    memio_dispatch *dt = everything(MEMIO_DISPATCH_IP, NULL, &i, &u);
+    uint8_t good[128], pkt[160], frame[200];
+    size_t n = udp6_packet(good, sizeof(good), 7, "lies");
+    memio_dispatch_stats st;
+    enum { SHORT, EMPTY, VERSION4, PLEN_PAST_END, EXT_PAST_PAYLOAD, HBH_NOT_FIRST, CASES };
+
+    memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &e);
+    memio_dispatch_add_ip(d, IPPROTO_UDP, record, &i);
+    memio_dispatch_add_udp(d, 7, record, &u);
+    for (int c = 0; c < CASES; c++) {
+        size_t len = n;
+        uint16_t v;
+        memcpy(pkt, good, n);
+        switch (c) {
+        case SHORT: len = 39; break;
+        case EMPTY: len = 0; break;
+        case VERSION4: pkt[0] = 0x40 | (pkt[0] & 0x0f); break; /* under 0x86dd */
+        case PLEN_PAST_END: v = htons((uint16_t)(n - 40 + 1)); memcpy(pkt + 4, &v, 2); break;
+        case EXT_PAST_PAYLOAD: /* a hop-by-hop header claiming 16 bytes, 8 there */
+            len = insert_ext(pkt, n, IPPROTO_HOPOPTS, hbh_pad, sizeof(hbh_pad));
+            pkt[41] = 1;
+            v = htons(8);
+            memcpy(pkt + 4, &v, 2);
+            len = 48;
+            break;
+        case HBH_NOT_FIRST:
+            len = insert_ext(pkt, n, IPPROTO_HOPOPTS, hbh_pad, sizeof(hbh_pad));
+            len = insert_ext(pkt, len, IPPROTO_DSTOPTS, hbh_pad, sizeof(hbh_pad));
+            break;
+        }
+        assert_int_equal(dispatch_exact(d, frame, ether6(frame, sizeof(frame), pkt, len)), 1);
+        if (c != VERSION4 && c != EMPTY) /* on a TUN those are not IPv6 */
+            assert_int_equal(dispatch_exact(dt, pkt, len), 0);
+    }
+    stats(d, &st);
+    assert_int_equal(st.malformed_ip, CASES);
+    assert_int_equal(e.calls, CASES);
+    stats(dt, &st);
+    assert_int_equal(st.malformed_ip, CASES - 2);
+    assert_int_equal(i.calls, 0);
+    assert_int_equal(u.calls, 0);
+    memio_dispatch_free(d);
+    memio_dispatch_free(dt);
+}
+
+/* Every truncation of good IPv6 frames (plain, and with a hop-by-hop
+ * header), on both links, is dropped or handled, never read past its end,
+ * and counted exactly once. */
+static void test_every_ipv6_truncation_is_safe(void **state)
+{
+    for (int hbh = 0; hbh < 2; hbh++) {
+        struct rec e = { .tag = 'e' }, i = { .tag = 'i' }, u = { .tag = 'u' };
+        memio_dispatch *de = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+        memio_dispatch *dt = memio_dispatch_new(MEMIO_DISPATCH_IP);
+        uint8_t pkt[256], frame[256];
+        size_t n = udp6_packet(pkt, sizeof(pkt), 7, "truncate me"), fn;
+        memio_dispatch_stats st;
+
+        if (hbh)
+            n = insert_ext(pkt, n, IPPROTO_HOPOPTS, hbh_pad, sizeof(hbh_pad));
+        fn = ether6(frame, sizeof(frame), pkt, n);
+        for (int k = 0; k < 2; k++) {
+            memio_dispatch *d = k ? dt : de;
+            memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &e);
+            memio_dispatch_add_ip(d, IPPROTO_UDP, record, &i);
+            memio_dispatch_add_udp(d, 7, record, &u);
+        }
+        for (size_t len = 0; len <= fn; len++)
+            dispatch_exact(de, frame, len);
+        for (size_t len = 0; len <= n; len++)
+            dispatch_exact(dt, pkt, len);
+        stats(de, &st);
+        assert_int_equal(st.frames, fn + 1);
+        assert_int_equal(st.malformed_ether, 14);
+        assert_int_equal(st.handled, 1);
+        assert_int_equal(st.malformed_ip, n); /* 0 to n - 1 bytes of IPv6 */
+        stats(dt, &st);
+        assert_int_equal(st.frames, n + 1);
+        assert_int_equal(st.handled, 1);
+        assert_int_equal(st.malformed_ip, n);
+        assert_int_equal(u.calls, 2);
+        memio_dispatch_free(de);
+        memio_dispatch_free(dt);
+    }
+}
+
+/* Random bytes behind a plausible IPv6 header, with next headers the walk
+ * knows: nothing crashes, everything is counted once. */
+static void test_random_ipv6_frames_are_safe(void **state)
+{
+    struct rec e = { .tag = 'e' }, i = { .tag = 'i' }, u = { .tag = 'u' };
+    memio_dispatch *de = memio_dispatch_new(MEMIO_DISPATCH_ETHERNET);
+    memio_dispatch *dt = memio_dispatch_new(MEMIO_DISPATCH_IP);
+    static const uint8_t nh[] = { 0, 43, 44, 50, 51, 59, 60, IPPROTO_UDP, IPPROTO_ICMPV6 };
+    uint8_t frame[160];
+    uint32_t seed = 54321;
+    memio_dispatch_stats st;
+
+    for (int k = 0; k < 2; k++) {
+        memio_dispatch *d = k ? dt : de;
+        memio_dispatch_add_ether(d, ETHERTYPE_IPV6, record, &e);
+        memio_dispatch_add_ip(d, IPPROTO_UDP, record, &i);
+        memio_dispatch_add_ip(d, IPPROTO_ICMPV6, record, &i);
+        memio_dispatch_add_udp(d, 7, record, &u);
+    }
+    for (int k = 0; k < 20000; k++) {
+        size_t len;
+        seed = seed * 1103515245u + 12345u;
+        len = (seed >> 16) % sizeof(frame);
+        for (size_t b = 0; b < len; b++) {
+            seed = seed * 1103515245u + 12345u;
+            frame[b] = (uint8_t)(seed >> 16);
+        }
+        if (len > 14 + 48) {
+            size_t plen = (seed >> 8) % (len - 14 - 40 + 4);
+            frame[12] = 0x86;
+            frame[13] = 0xdd;
+            frame[14] = 0x60;
+            frame[14 + 4] = (uint8_t)(plen >> 8);
+            frame[14 + 5] = (uint8_t)plen;
+            frame[14 + 6] = nh[(seed >> 4) % sizeof(nh)];
+            frame[14 + 40] = nh[(seed >> 12) % sizeof(nh)];
+            frame[14 + 41] = (uint8_t)((seed >> 20) % 4);
+        }
+        dispatch_exact(de, frame, len);
+        if (len > 14)
+            dispatch_exact(dt, frame + 14, len - 14);
+    }
+    stats(de, &st);
+    assert_int_equal(st.frames, 20000);
+    stats(dt, &st);
+    memio_dispatch_free(de);
+    memio_dispatch_free(dt);
+}
+
 /* --- failures, arguments, and the port ------------------------------------ */
 
 /* A failing handler makes the call return -1 with its errno; the others
@@ -688,7 +1138,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_ethernet_udp_flows_through_every_layer, setup),
         cmocka_unit_test_setup(test_ip_link_udp_flows_through_every_layer, setup),
-        cmocka_unit_test_setup(test_ipv6_reaches_only_its_ethertype, setup),
+        cmocka_unit_test_setup(test_ipv6_with_empty_payload_is_malformed_udp, setup),
         cmocka_unit_test_setup(test_handlers_of_one_value_run_in_order, setup),
         cmocka_unit_test_setup(test_ip_payload_excludes_link_padding, setup),
         cmocka_unit_test_setup(test_udp_after_ip_options, setup),
@@ -704,6 +1154,16 @@ int main(void)
         cmocka_unit_test_setup(test_udp_checksum_zero_is_accepted, setup),
         cmocka_unit_test_setup(test_every_truncation_is_safe, setup),
         cmocka_unit_test_setup(test_random_frames_are_safe, setup),
+        cmocka_unit_test_setup(test_ipv6_ethernet_udp_flows_through_every_layer, setup),
+        cmocka_unit_test_setup(test_ipv6_tun_udp_flows_and_ipv4_says_version_4, setup),
+        cmocka_unit_test_setup(test_icmpv6_reaches_its_protocol_handler, setup),
+        cmocka_unit_test_setup(test_unknown_ipv6_next_header_is_counted, setup),
+        cmocka_unit_test_setup(test_ipv6_udp_checksum_zero_or_wrong_is_malformed, setup),
+        cmocka_unit_test_setup(test_ipv6_extension_headers_are_walked, setup),
+        cmocka_unit_test_setup(test_ipv6_fragment_stops_at_the_ip_layer, setup),
+        cmocka_unit_test_setup(test_bad_ipv6_headers_are_malformed, setup),
+        cmocka_unit_test_setup(test_every_ipv6_truncation_is_safe, setup),
+        cmocka_unit_test_setup(test_random_ipv6_frames_are_safe, setup),
         cmocka_unit_test_setup(test_failing_handler_is_reported_and_others_run, setup),
         cmocka_unit_test_setup(test_bad_arguments, setup),
         cmocka_unit_test_setup(test_port_feeds_dispatch, setup),

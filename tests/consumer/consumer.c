@@ -1,6 +1,15 @@
 /* A program outside memio's tree, built against the installed package: it
- * opens an in-memory TUN, injects a packet and reads it back. */
+ * opens an in-memory TUN, injects a packet and reads it back.  It includes
+ * the system's packet headers first, as network code does, so that a field
+ * name in memio's headers that one of their macros takes (ip6_flow did)
+ * breaks this build. */
 #include <fcntl.h>
+#include <net/ethernet.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
