@@ -111,14 +111,17 @@ static int send_datagram(memio_sys *sys, int tunnel_fd, const char *payload, uin
 /* What the receive descriptor got: the echo, or nothing. */
 static void show_answer(memio_sys *sys, int rx)
 {
-    char got[128];
-    ssize_t n = memio_read(sys, rx, got, sizeof(got));
+    char got[128], ip[INET_ADDRSTRLEN];
+    struct sockaddr_in from;
+    socklen_t flen = sizeof(from);
+    ssize_t n = memio_recvfrom(sys, rx, got, sizeof(got), (struct sockaddr *)&from, &flen);
 
     if (n < 0)
         printf("   [test] the socket received nothing (%s): no answer, as it should be\n",
                errno == EAGAIN ? "EAGAIN" : strerror(errno));
     else
-        printf("   [test] the socket received %zd bytes from 10.0.0.2:7: \"%.*s\"\n", n, (int)n,
+        printf("   [test] the socket received %zd bytes from %s:%u: \"%.*s\"\n", n,
+               inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip)), ntohs(from.sin_port), (int)n,
                got);
     memio_close(sys, rx);
 }
@@ -140,8 +143,8 @@ static void tap_part(memio_sys *sys)
     printf("   [test] the kernel's side of %s: 10.0.0.1/24, MAC %s\n\n",
            memio_tunnel_name(tap), mac_str(dev_mac, m));
 
-    printf("2. ARP: before sending to 10.0.0.2 a kernel asks who has it (memio skips that "
-           "exchange,\n   so the test asks, as the kernel would)\n");
+    printf("2. ARP: a kernel would ask who has 10.0.0.2 before sending to it; memio's device\n"
+           "   does not, so the test sends that request itself, to show udp-echo answering\n");
     memset(&req, 0, sizeof(req));
     req.arp_hrd = htons(ARPHRD_ETHER);
     req.arp_pro = htons(ETHERTYPE_IP);
@@ -170,11 +173,15 @@ static void tap_part(memio_sys *sys)
 
     printf("4. what the program does not answer: a datagram to port 9, and a truncated frame\n");
     rx = send_datagram(sys, udp_echo_fd(e), "anyone on port 9?", 9);
-    memset(frame, 0xff, 12);
+    /* Broadcast, from the device's own MAC, then the first 6 bytes of an
+     * IPv4 header. */
+    memset(frame, 0xff, 6);
+    memcpy(frame + 6, dev_mac, 6);
     memcpy(frame + 12, "\x08\x00\x45\x00\x00\x54\x00\x00", 8);
     if (memio_tunnel_inject(tap, frame, 20) < 0)
         die("inject truncated frame");
-    printf("   [test] memio_tunnel_inject(): a 20-byte frame, IPv4 cut off after 6 bytes\n");
+    printf("   [test] memio_tunnel_inject(): a 20-byte broadcast frame, its IPv4 header cut off "
+           "after 6 bytes\n");
     program_step(e);
     show_answer(sys, rx);
     {

@@ -259,6 +259,8 @@ static inline bool mem__is_tap(const struct memio_tunnel *t)
 
 /* udp.c */
 extern const memio_device_class mem__udp_class;
+ssize_t mem__udp_recvfrom(memio_file *f, void *buf, size_t len, struct sockaddr *from,
+                          socklen_t *fromlen);
 /* Offers a frame the program wrote to the tunnel's receive descriptors.
  * Returns true when it was addressed to one (delivered or dropped, and
  * counted), false when it belongs in take's queue. */

@@ -107,6 +107,13 @@ int memio_receive_udp(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
     return sys->ops->receive_udp(sys, tunnel_fd, at, atlen);
 }
 
+ssize_t memio_recvfrom(memio_sys *sys, int fd, void *buf, size_t len, struct sockaddr *from,
+                       socklen_t *fromlen)
+{
+    CHECK_SYS(sys);
+    return sys->ops->recvfrom(sys, fd, buf, len, from, fromlen);
+}
+
 void memio_sys_free(memio_sys *sys)
 {
     if (sys && sys->ops->free)

@@ -31,6 +31,8 @@ struct memio_sys_ops {
                     struct sockaddr_storage *from);
     int (*receive_udp)(memio_sys *sys, int tunnel_fd, const struct sockaddr *at,
                        socklen_t atlen);
+    ssize_t (*recvfrom)(memio_sys *sys, int fd, void *buf, size_t len, struct sockaddr *from,
+                        socklen_t *fromlen);
     void (*free)(memio_sys *sys);
 };
 

@@ -793,6 +793,39 @@ static int mem_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout
     return r;
 }
 
+/* recvfrom(2): only a receive descriptor is a socket here. */
+static ssize_t mem_recvfrom(memio_sys *sys, int fd, void *buf, size_t len, struct sockaddr *from,
+                            socklen_t *fromlen)
+{
+    struct mem_sys *ms = mem_sys_of(sys);
+    memio_file *f;
+    ssize_t r = -1;
+
+    mem__lock(ms);
+    f = mem__file(ms, fd);
+    if (!f)
+        goto out;
+    if (f->cls != &mem__udp_class) {
+        errno = ENOTSOCK;
+        goto out;
+    }
+    if (len && memio__bad_ptr(buf)) {
+        errno = EFAULT;
+        goto out;
+    }
+    f->refs++;
+    r = mem__udp_recvfrom(f, buf, len, from, fromlen);
+    if (--f->refs == 0) {
+        int e = errno;
+        f->refs = 1;
+        file_unref(f);
+        errno = e;
+    }
+out:
+    mem__unlock(ms);
+    return r;
+}
+
 static void mem_free(memio_sys *sys)
 {
     struct mem_sys *ms = mem_sys_of(sys);
@@ -911,5 +944,6 @@ static const struct memio_sys_ops mem_ops = {
     .poll = mem_poll,
     .send_udp = mem__send_udp,
     .receive_udp = mem__receive_udp,
+    .recvfrom = mem_recvfrom,
     .free = mem_free,
 };

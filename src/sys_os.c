@@ -186,6 +186,14 @@ static void os_free(memio_sys *sys)
     (void)sys;
 }
 
+/* recvfrom(2), with no flags. */
+static ssize_t os_recvfrom(memio_sys *sys, int fd, void *buf, size_t len, struct sockaddr *from,
+                           socklen_t *fromlen)
+{
+    (void)sys;
+    return recvfrom(fd, buf, len, 0, from, fromlen);
+}
+
 static const struct memio_sys_ops os_ops = {
     .version = 1,
     .name = "os",
@@ -200,6 +208,7 @@ static const struct memio_sys_ops os_ops = {
     .poll = os_poll,
     .send_udp = os_send_udp,
     .receive_udp = os_receive_udp,
+    .recvfrom = os_recvfrom,
     .free = os_free,
 };
 

@@ -24,6 +24,9 @@
  * small datagrams a kernel socket queued in J06; larger ones are charged
  * 768 bytes plus their length, an approximation of the skb's truesize. */
 #define UDP_RCVBUF 212992u
+/* A queued datagram's slot holds its source first (IP version, port,
+ * address), then the payload; slot->len is the payload's length. */
+#define SRC_META 20
 #define UDP_MIN_CHARGE 832u
 #define UDP_OVERHEAD 768u
 
@@ -582,7 +585,8 @@ bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
     /* IPv4's checksum 0 means none (D06); IPv6's 0 was refused above (D32). */
     verify = !csum_partial && (ver == 6 || udp[6] || udp[7]);
     charge = udp_charge(plen);
-    slot = us->rmem + charge > UDP_RCVBUF ? NULL : ring_reserve(&us->q, UINT32_MAX, plen);
+    slot = us->rmem + charge > UDP_RCVBUF ? NULL
+                                          : ring_reserve(&us->q, UINT32_MAX, SRC_META + plen);
     if (!slot) {
         /* The checksum is checked before the receive buffer (D08 before a
          * full socket). */
@@ -592,14 +596,19 @@ bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
         return true;
     }
     if (verify) {
-        uint64_t acc = packet__csum_copy(udp_head_sum(ver, ip, udp), slot->buf, payload, plen);
+        uint64_t acc =
+            packet__csum_copy(udp_head_sum(ver, ip, udp), slot->buf + SRC_META, payload, plen);
         if (packet__csum_fold_native(acc) != 0xffff) {
             t->stats.udp_dropped[MEMIO_DROP_UDP_CHECKSUM]++; /* D08, D33: not queued */
             return true;
         }
     } else {
-        memcpy(slot->buf, payload, plen);
+        memcpy(slot->buf + SRC_META, payload, plen);
     }
+    /* Who sent it, for memio_recvfrom: version, port, address. */
+    slot->buf[0] = (uint8_t)ver;
+    memcpy(slot->buf + 2, udp, 2);
+    memcpy(slot->buf + 4, ver == 4 ? ip + 12 : ip + 8, ver == 4 ? 4 : 16);
     slot->len = plen;
     slot->aux = charge;
     ring_commit(&us->q);
@@ -623,7 +632,9 @@ void mem__udp_unlink_all(struct memio_tunnel *t)
 
 /* --- the receive descriptor ------------------------------------------- */
 
-static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
+/* Reads the next datagram into the iovec as recvmsg does, and its source
+ * into *src when src is not NULL. */
+static ssize_t udp_recv(memio_file *f, const struct iovec *iov, int iovcnt, struct udp_addr *src)
 {
     struct udp_sock *us = f->data;
     struct ring_slot *slot;
@@ -647,13 +658,74 @@ static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
         return -1; /* the datagram stays queued */
     }
     if (iovcnt == 1)
-        memcpy(iov[0].iov_base, slot->buf, n);
+        memcpy(iov[0].iov_base, slot->buf + SRC_META, n);
     else
-        mem__iov_put(iov, iovcnt, 0, slot->buf, n);
+        mem__iov_put(iov, iovcnt, 0, slot->buf + SRC_META, n);
+    if (src) {
+        memset(src, 0, sizeof(*src));
+        src->family = slot->buf[0] == 6 ? AF_INET6 : AF_INET;
+        memcpy(&src->port, slot->buf + 2, 2);
+        if (src->family == AF_INET6)
+            memcpy(&src->v6, slot->buf + 4, 16);
+        else
+            memcpy(&src->v4, slot->buf + 4, 4);
+    }
     us->rmem -= slot->aux;
     /* A datagram is read whole or not at all: the rest of it is gone. */
     ring_pop(&us->q);
     return (ssize_t)n;
+}
+
+static ssize_t udp_read(memio_file *f, const struct iovec *iov, int iovcnt)
+{
+    return udp_recv(f, iov, iovcnt, NULL);
+}
+
+/* recvfrom on a receive descriptor: the payload, and the source as a
+ * socket of the descriptor's family reports it (an IPv4 source to a socket
+ * bound to :: comes as ::ffff:a.b.c.d).  Locked by the caller. */
+ssize_t mem__udp_recvfrom(memio_file *f, void *buf, size_t len, struct sockaddr *from,
+                          socklen_t *fromlen)
+{
+    struct udp_sock *us = f->data;
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    struct udp_addr src;
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } sa;
+    socklen_t salen, have;
+    ssize_t n;
+
+    if (from && (memio__bad_ptr(from) || memio__bad_ptr(fromlen))) {
+        errno = EFAULT; /* before the datagram is taken: nothing is lost */
+        return -1;
+    }
+    n = udp_recv(f, &iov, 1, &src);
+    if (n < 0 || !from)
+        return n;
+    memset(&sa, 0, sizeof(sa));
+    if (us->addr.family == AF_INET6) {
+        sa.v6.sin6_family = AF_INET6;
+        sa.v6.sin6_port = src.port;
+        if (src.family == AF_INET6) {
+            sa.v6.sin6_addr = src.v6;
+        } else {
+            sa.v6.sin6_addr.s6_addr[10] = sa.v6.sin6_addr.s6_addr[11] = 0xff;
+            memcpy(&sa.v6.sin6_addr.s6_addr[12], &src.v4, 4);
+        }
+        salen = sizeof(sa.v6);
+    } else {
+        sa.v4.sin_family = AF_INET;
+        sa.v4.sin_port = src.port;
+        sa.v4.sin_addr = src.v4;
+        salen = sizeof(sa.v4);
+    }
+    memcpy(&have, fromlen, sizeof(have));
+    /* As the kernel: copy what fits, report the full length. */
+    memcpy(from, &sa, have < salen ? have : salen);
+    memcpy(fromlen, &salen, sizeof(salen));
+    return n;
 }
 
 static ssize_t udp_write(memio_file *f, const struct iovec *iov, int iovcnt)

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <linux/if_tun.h>
@@ -387,6 +389,24 @@ static void test_os_system_passes_calls_through(void **state)
     assert_int_equal(memio_close(os, p[1]), 0);
     ASSERT_ERR(memio_close(os, p[0]), EBADF);
     ASSERT_ERR(memio_open(os, "/dev/there-is-no-such-device-ever", O_RDWR), ENOENT);
+    /* recvfrom on a real socket, over loopback only. */
+    {
+        struct sockaddr_in lo = {.sin_family = AF_INET}, from, mine;
+        socklen_t len = sizeof(lo), flen = sizeof(from);
+        int a = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int b = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(bind(a, (struct sockaddr *)&lo, sizeof(lo)), 0);
+        assert_int_equal(getsockname(a, (struct sockaddr *)&lo, &len), 0);
+        assert_int_equal(sendto(b, "os", 2, 0, (struct sockaddr *)&lo, sizeof(lo)), 2);
+        len = sizeof(mine);
+        assert_int_equal(getsockname(b, (struct sockaddr *)&mine, &len), 0);
+        assert_int_equal(memio_recvfrom(os, a, buf, sizeof(buf), (struct sockaddr *)&from, &flen),
+                         2);
+        assert_int_equal(from.sin_port, mine.sin_port);
+        close(a);
+        close(b);
+    }
     assert_ptr_equal(memio_sys_os(), os);
 }
 

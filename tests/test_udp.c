@@ -450,6 +450,45 @@ static void test_receive_fd_queue_holds_256_small_datagrams(void **state)
     assert_int_equal(dropped(fx, MEMIO_DROP_RCVBUF), 44);
 }
 
+/* memio_recvfrom tells who sent a datagram; a short fromlen gets the
+ * address cut and the full length back; a bad `from` takes nothing; a
+ * descriptor that is not a receive descriptor is ENOTSOCK. */
+static void test_recvfrom_reports_the_source(void **state)
+{
+    FX;
+    uint8_t ip[2048];
+    char buf[16];
+    struct sockaddr_in from;
+    socklen_t flen = sizeof(from);
+    size_t n = tu_udp4(ip, sizeof(ip), REMOTE, 4321, LOCAL, 5000, "who", 3);
+    write_ip(fx, ip, n, NULL, 0x0800);
+    write_ip(fx, ip, n, NULL, 0x0800);
+    errno = 0;
+    assert_int_equal(memio_recvfrom(fx->sys, fx->rx, buf, sizeof(buf), (struct sockaddr *)8,
+                                    &flen), -1);
+    assert_int_equal(errno, EFAULT);
+    memset(&from, 0, sizeof(from));
+    assert_int_equal(memio_recvfrom(fx->sys, fx->rx, buf, sizeof(buf), (struct sockaddr *)&from,
+                                    &flen), 3);
+    assert_int_equal(flen, sizeof(struct sockaddr_in));
+    assert_int_equal(from.sin_family, AF_INET);
+    assert_int_equal(ntohs(from.sin_port), 4321);
+    assert_int_equal(from.sin_addr.s_addr, inet_addr(REMOTE));
+    flen = 4;
+    memset(&from, 0, sizeof(from));
+    assert_int_equal(memio_recvfrom(fx->sys, fx->rx, buf, sizeof(buf), (struct sockaddr *)&from,
+                                    &flen), 3);
+    assert_int_equal(flen, sizeof(struct sockaddr_in));
+    assert_int_equal(from.sin_family, AF_INET);
+    assert_int_equal(from.sin_addr.s_addr, 0); /* cut to 4 bytes */
+    errno = 0;
+    assert_int_equal(memio_recvfrom(fx->sys, fx->fd, buf, sizeof(buf), NULL, NULL), -1);
+    assert_int_equal(errno, ENOTSOCK);
+    errno = 0;
+    assert_int_equal(memio_recvfrom(fx->sys, fx->rx, buf, sizeof(buf), NULL, NULL), -1);
+    assert_int_equal(errno, EAGAIN);
+}
+
 /* receive_udp's errors. */
 static void test_receive_udp_errors(void **state)
 {
@@ -637,6 +676,7 @@ int main(void)
         T(test_receive_fd_acts_like_a_bound_socket, setup_tun),
         T(test_receive_fd_queue_holds_256_small_datagrams, setup_tun),
         T(test_receive_udp_errors, setup_tun),
+        T(test_recvfrom_reports_the_source, setup_tun),
         T(test_send_udp_builds_kernel_datagram, setup_tun),
         T(test_send_udp_routes_by_prefix, setup_tun),
         T(test_send_udp_errors, setup_tun),

@@ -98,6 +98,16 @@ static void test_valid_ipv6_datagram_is_delivered(void **state)
     assert_int_equal(memio_write(fx->sys, fx->fd, pkt, n), (ssize_t)n);
     assert_int_equal(memio_read(fx->sys, fx->rx, got, sizeof(got)), 6);
     assert_memory_equal(got, "hello6", 6);
+    /* and recvfrom names the sender */
+    {
+        struct sockaddr_in6 from, want = addr6(REMOTE6, 4000);
+        socklen_t flen = sizeof(from);
+        assert_int_equal(memio_write(fx->sys, fx->fd, pkt, n), (ssize_t)n);
+        assert_int_equal(memio_recvfrom(fx->sys, fx->rx, got, sizeof(got),
+                                        (struct sockaddr *)&from, &flen), 6);
+        assert_int_equal(from.sin6_port, want.sin6_port);
+        assert_memory_equal(&from.sin6_addr, &want.sin6_addr, 16);
+    }
 }
 
 /* D32, D33: IPv6 requires a UDP checksum; zero or wrong is dropped, counted. */
@@ -232,6 +242,19 @@ static void test_dual_stack_any_receives_ipv4(void **state)
                EADDRINUSE);
     assert_int_equal(memio_write(fx->sys, fx->fd, pkt, n), (ssize_t)n);
     assert_int_equal(memio_read(fx->sys, rx, got, sizeof(got)), 2);
+    /* recvfrom on a socket bound to :: reports the IPv4 source mapped. */
+    {
+        struct sockaddr_in6 from;
+        socklen_t flen = sizeof(from);
+        struct sockaddr_in6 mapped = addr6("::ffff:10.1.0.2", 4000);
+        assert_int_equal(memio_write(fx->sys, fx->fd, pkt, n), (ssize_t)n);
+        assert_int_equal(memio_recvfrom(fx->sys, rx, got, sizeof(got), (struct sockaddr *)&from,
+                                        &flen), 2);
+        assert_int_equal(flen, sizeof(from));
+        assert_int_equal(from.sin6_family, AF_INET6);
+        assert_int_equal(from.sin6_port, mapped.sin6_port);
+        assert_memory_equal(&from.sin6_addr, &mapped.sin6_addr, 16);
+    }
 }
 
 /* Binding an IPv6 address the namespace does not have is EADDRNOTAVAIL;

@@ -76,21 +76,27 @@ int memio_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
 /* Sends one UDP datagram toward the code under test.
  *
- * os: from a UDP socket connected to `to`; `from` (may be NULL) receives the
- * address and port the datagram really left from.
+ * os: from a UDP socket of `to`'s family connected to `to`; `from` (may be
+ * NULL) receives the address and port the datagram really left from.
  *
- * memory: builds the datagram as the kernel would send it (IPv4 with DF set,
- * TTL 64, valid IP and UDP checksums; semantics case E03) and queues it on a
- * tunnel for the code under test to read: the tunnel whose address
- * (memio_tunnel_set_address) covers `to`, else the only attached tunnel that
- * is up.  The source is that tunnel's own address, or 192.0.2.1 when it has
- * none, and an ephemeral port (32768 upwards, one per datagram).
+ * memory: builds the datagram as the kernel would send it (IPv4 with DF
+ * set, TTL 64; IPv6 with hop limit 64; valid checksums, or the partial
+ * checksum of TUN_F_CSUM, M09/M14; semantics case E03) and queues it on a
+ * tunnel for the code under test to read.  The tunnel: when any tunnel has
+ * an address of `to`'s family (memio_tunnel_set_address), the one whose
+ * prefix covers `to` (the longest), and none covering it is ENETUNREACH, as
+ * the kernel's routing would be; when none has, the only attached tunnel
+ * that is up.  The source is that tunnel's own address, or 192.0.2.1 /
+ * 2001:db8::1 when it has none of that family, and an ephemeral port (32768
+ * upwards, one per datagram); `from` (may be NULL) receives both.
  *
  * Returns 0 when the datagram is on its way, -1 with errno otherwise:
- * ENETUNREACH (no tunnel, or several and no route), EAFNOSUPPORT (not IPv4),
- * EINVAL (tolen too short), EFAULT (NULL `to`, or NULL payload with len > 0),
- * EMSGSIZE (len > 65507), and the errnos of memio_tunnel_inject when the
- * kernel would have dropped it (ENOBUFS when the queue is full, ...). */
+ * ENETUNREACH (no route: see above, or its link is down, E11), EAFNOSUPPORT
+ * (neither IPv4 nor IPv6), EINVAL (tolen too short for the family), EFAULT
+ * (NULL `to`, or NULL payload with len > 0), EMSGSIZE (len over 65507 on
+ * IPv4, 65527 on IPv6), and the errnos of memio_tunnel_inject when the
+ * kernel would have dropped it (ENOBUFS when the queue is full, ...): a
+ * kernel socket would not be told, the test is. */
 int memio_send_udp(memio_sys *sys, const void *payload, size_t len,
                    const struct sockaddr *to, socklen_t tolen,
                    struct sockaddr_storage *from);
@@ -99,18 +105,39 @@ int memio_send_udp(memio_sys *sys, const void *payload, size_t len,
  * of each UDP datagram that the code under test sends through `tunnel_fd`
  * to `at`, from the moment of this call; memio_close ends it.
  *
- * os: a UDP socket bound to `at`; tunnel_fd is not used.
+ * os: a UDP socket bound to `at` (IPv4 or IPv6); tunnel_fd is not used.
  *
- * memory: the descriptor acts like a bound UDP socket: it receives what a
- * kernel socket bound to `at` would (valid checksums, or checksum 0 on IPv4;
- * on a TAP, a destination MAC the kernel accepts), reads block unless
- * O_NONBLOCK is set with memio_fcntl, and it polls like a socket.  Datagrams
- * the kernel would drop are counted in the tunnel's statistics.  Errors:
- * EBADF (tunnel_fd not open), EBADFD (not an attached tunnel), EINVAL (port
- * 0 or tolen too short), EAFNOSUPPORT (not IPv4), EADDRINUSE (another
- * receive descriptor of the tunnel holds the same address and port). */
+ * memory: the descriptor acts like a UDP socket bound to `at`: it receives
+ * what the kernel would deliver to one (valid checksums, or checksum 0 on
+ * IPv4, D06; on a TAP, a destination MAC the kernel accepts, G09-G14); one
+ * datagram per read, a short read keeps what fits and the rest is gone, a
+ * read of 0 bytes takes a datagram; reads block unless O_NONBLOCK is set
+ * with memio_fcntl; it polls like a socket (POLLOUT always, POLLIN with a
+ * datagram queued); write is EDESTADDRREQ; FIONREAD gives the next
+ * datagram's size.  A descriptor bound to :: takes IPv4 too.  Datagrams the
+ * kernel would drop are counted in the tunnel's statistics with the reason.
+ * `at` may be the unspecified address, an address the test gave a tunnel,
+ * or any address while no tunnel has one of that family.  When the device
+ * goes away the descriptor stays open and receives nothing more (a
+ * blocking read then waits until the descriptor is closed).  Errors: EBADF
+ * (tunnel_fd not open), ENOTTY (tunnel_fd is not a tun descriptor), EBADFD
+ * (not attached), EFAULT (NULL `at`), EINVAL (port 0, or atlen too short),
+ * EAFNOSUPPORT (neither IPv4 nor IPv6), EADDRNOTAVAIL (an address no tunnel
+ * has), EADDRINUSE (another receive descriptor of the tunnel holds the same
+ * port and an overlapping address). */
 int memio_receive_udp(memio_sys *sys, int tunnel_fd,
                       const struct sockaddr *at, socklen_t atlen);
+
+/* recvfrom(2) without flags: the next datagram's payload into buf, and
+ * who sent it into `from` (may be NULL; *fromlen in: its size, out: the
+ * address's length, the copy cut to fit).  On a memory system `fd` is a
+ * receive descriptor (memio_receive_udp; any other descriptor is ENOTSOCK)
+ * and the source is the address and port the program wrote in the
+ * datagram; a descriptor bound to :: reports an IPv4 source as
+ * ::ffff:a.b.c.d.  Blocking, truncation and errors as memio_read on it;
+ * EFAULT for a bad `from` or `fromlen` takes no datagram. */
+ssize_t memio_recvfrom(memio_sys *sys, int fd, void *buf, size_t len, struct sockaddr *from,
+                       socklen_t *fromlen);
 
 #ifdef __cplusplus
 }
