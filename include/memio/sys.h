@@ -9,6 +9,11 @@
  * Every call follows POSIX conventions: on success it returns what the
  * system call returns, on failure -1 with errno set to the errno the Linux
  * kernel gives for the same call.
+ *
+ * "The seed", in these headers, is Twisted's twisted.pair.testing.
+ * MemoryIOSystem, which memio's memory system succeeds: where the seed
+ * documented a behaviour the kernel does not decide (ENOSYS for an unknown
+ * path, its permission switches), memio keeps it.
  */
 #ifndef MEMIO_SYS_H
 #define MEMIO_SYS_H
