@@ -101,13 +101,24 @@ __attribute__((target("avx2"))) static inline __m256i avx2_widen(__m256i v)
     return _mm256_add_epi64(_mm256_and_si256(v, lo32), _mm256_srli_epi64(v, 32));
 }
 
+/* Adds the four 64-bit lanes of wide into s. */
+__attribute__((target("avx2"))) static inline uint64_t avx2_fold_lanes(uint64_t s, __m256i wide)
+{
+    uint64_t lane[4];
+
+    _mm256_storeu_si256((__m256i *)lane, wide);
+    s = add_carry(s, lane[0]);
+    s = add_carry(s, lane[1]);
+    s = add_carry(s, lane[2]);
+    return add_carry(s, lane[3]);
+}
+
 __attribute__((target("avx2"))) uint64_t packet__csum_avx2(uint64_t s, const void *data,
                                                            size_t len)
 {
     const uint8_t *p = data;
     const __m256i mask = _mm256_set1_epi32(0xffff);
     __m256i wide = _mm256_setzero_si256(); /* four 64-bit lanes: never overflow */
-    uint64_t lane[4];
 
     if (len < 32)
         return packet__csum_portable(s, p, len);
@@ -144,11 +155,7 @@ __attribute__((target("avx2"))) uint64_t packet__csum_avx2(uint64_t s, const voi
         wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a0, a1)));
         wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a2, a3)));
     }
-    _mm256_storeu_si256((__m256i *)lane, wide);
-    s = add_carry(s, lane[0]);
-    s = add_carry(s, lane[1]);
-    s = add_carry(s, lane[2]);
-    s = add_carry(s, lane[3]);
+    s = avx2_fold_lanes(s, wide);
     return packet__csum_portable(s, p, len);
 }
 #endif
@@ -199,7 +206,6 @@ __attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void 
     uint8_t *d = dst;
     const __m256i mask = _mm256_set1_epi32(0xffff);
     __m256i wide = _mm256_setzero_si256();
-    uint64_t lane[4];
 
     if (len < 64)
         return csum_copy_portable(s, dst, src, len);
@@ -232,11 +238,7 @@ __attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void 
         wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a0, a1)));
         wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a2, a3)));
     }
-    _mm256_storeu_si256((__m256i *)lane, wide);
-    s = add_carry(s, lane[0]);
-    s = add_carry(s, lane[1]);
-    s = add_carry(s, lane[2]);
-    s = add_carry(s, lane[3]);
+    s = avx2_fold_lanes(s, wide);
     return csum_copy_portable(s, d, p, len);
 }
 #endif

@@ -175,6 +175,20 @@ static void file_unref(memio_file *f)
     free(f);
 }
 
+/* Ends a call's hold on a file (taken with refs++ before calling its
+ * class), keeping the call's errno; the last reference releases the file,
+ * as when another thread closed it meanwhile. */
+static inline void file_release(memio_file *f)
+{
+    if (f->refs > 1) {
+        f->refs--;
+    } else {
+        int e = errno;
+        file_unref(f);
+        errno = e;
+    }
+}
+
 /* --- waiting ------------------------------------------------------------- */
 
 void mem__wake_waiters(struct mem_sys *ms)
@@ -508,12 +522,7 @@ static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov,
     }
     f->refs++;
     r = write ? f->cls->write(f, iov, iovcnt) : f->cls->read(f, iov, iovcnt);
-    if (--f->refs == 0) {
-        int e = errno;
-        f->refs = 1;
-        file_unref(f);
-        errno = e;
-    }
+    file_release(f);
 out:
     mem__unlock(ms);
     return r;
@@ -652,11 +661,7 @@ static int mem_ioctl(memio_sys *sys, int fd, unsigned long request, void *arg)
     }
     f->refs++;
     r = f->cls->ioctl(f, (unsigned int)request, arg);
-    {
-        int e = errno;
-        file_unref(f);
-        errno = e;
-    }
+    file_release(f);
 out:
     mem__unlock(ms);
     return r;
@@ -815,12 +820,7 @@ static ssize_t mem_recvfrom(memio_sys *sys, int fd, void *buf, size_t len, struc
     }
     f->refs++;
     r = mem__udp_recvfrom(f, buf, len, from, fromlen);
-    if (--f->refs == 0) {
-        int e = errno;
-        f->refs = 1;
-        file_unref(f);
-        errno = e;
-    }
+    file_release(f);
 out:
     mem__unlock(ms);
     return r;
