@@ -524,39 +524,23 @@ size_t conf_udp6(uint8_t *buf, size_t cap, const char *src, const char *dst, uin
                  uint16_t dport, const void *payload, size_t len, int csum_override,
                  uint16_t csum)
 {
-    struct ip6_hdr *ip = (struct ip6_hdr *)buf;
-    uint8_t *udp = buf + 40;
-    uint32_t sum = 0;
-    uint16_t ulen = (uint16_t)(8 + len), c16;
-    uint8_t pseudo_tail[8] = { 0, 0, (uint8_t)(ulen >> 8), (uint8_t)ulen, 0, 0, 0, 17 };
+    /* Built by memio's own codec, so that the kernel half checks it too:
+     * a datagram it builds must reach a real socket (the packets issue's
+     * "verified against the real kernel"). */
+    struct sockaddr_in6 s = { .sin6_family = AF_INET6, .sin6_port = htons(sport) };
+    struct sockaddr_in6 d = { .sin6_family = AF_INET6, .sin6_port = htons(dport) };
+    ssize_t n;
 
-    if (cap < 48 + len)
+    inet_pton(AF_INET6, src, &s.sin6_addr);
+    inet_pton(AF_INET6, dst, &d.sin6_addr);
+    n = memio_packet_udp6(buf, cap, &s, &d, payload, len);
+    if (n < 0)
         return 0;
-    memset(buf, 0, 48);
-    ip->ip6_flow = htonl(6u << 28);
-    ip->ip6_plen = htons(ulen);
-    ip->ip6_nxt = 17;
-    ip->ip6_hlim = 64;
-    inet_pton(AF_INET6, src, &ip->ip6_src);
-    inet_pton(AF_INET6, dst, &ip->ip6_dst);
-    udp[0] = (uint8_t)(sport >> 8);
-    udp[1] = (uint8_t)sport;
-    udp[2] = (uint8_t)(dport >> 8);
-    udp[3] = (uint8_t)dport;
-    udp[4] = (uint8_t)(ulen >> 8);
-    udp[5] = (uint8_t)ulen;
-    memcpy(udp + 8, payload, len);
-    sum = memio_csum_add(sum, &ip->ip6_src, 32);
-    sum = memio_csum_add(sum, pseudo_tail, 8);
-    sum = memio_csum_add(sum, udp, ulen);
-    c16 = memio_csum_fold(sum);
-    if (c16 == 0)
-        c16 = 0xffff;
-    if (csum_override)
-        c16 = csum;
-    udp[6] = (uint8_t)(c16 >> 8);
-    udp[7] = (uint8_t)c16;
-    return 48 + len;
+    if (csum_override) {
+        buf[46] = (uint8_t)(csum >> 8);
+        buf[47] = (uint8_t)csum;
+    }
+    return (size_t)n;
 }
 
 size_t conf_eth(uint8_t *buf, size_t len, const uint8_t dst[6], const uint8_t src[6],
