@@ -35,9 +35,9 @@ echo "== 2b. ThreadSanitizer on the suites that run threads =="
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DMEMIO_BUILD_EXAMPLES=OFF \
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread \
     -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread >/dev/null
-cmake --build build-tsan -j "$jobs" --target test_tun_blocking test_twisted >/dev/null
+cmake --build build-tsan -j "$jobs" --target test_tun_blocking test_twisted test_sys >/dev/null
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure \
-    -R '^(test_tun_blocking|test_twisted)$'
+    -R '^(test_tun_blocking|test_twisted|test_sys)$'
 
 echo "== 3. valgrind =="
 bash scripts/valgrind.sh build

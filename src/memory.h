@@ -131,6 +131,10 @@ static inline void mem__wake_all(struct mem_sys *ms)
  * epoch, or -1 for none) or the file's closing (f may be NULL).  Returns 0
  * when woken, 1 at the deadline, -1 with EINTR or EBADF. */
 int mem__wait(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_read);
+/* mem__wait that also wakes when a kernel descriptor of set[1..nset-1] is
+ * ready; set[0] is filled with the waiter's eventfd. */
+int mem__wait_set(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_read,
+                  struct pollfd *set, nfds_t nset);
 /* Allocates a new descriptor for a fresh file of class cls; the class's
  * open is NOT called.  Returns the fd or -1 with errno. */
 int mem__install(struct mem_sys *ms, const memio_device_class *cls, int flags,

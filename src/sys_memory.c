@@ -258,6 +258,12 @@ static int64_t now_ms(void)
  */
 int mem__wait(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_read)
 {
+    return mem__wait_set(ms, f, deadline_ms, use_read, NULL, 0);
+}
+
+int mem__wait_set(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_read,
+                  struct pollfd *set, nfds_t nset)
+{
     struct mem_waiter *w;
     int r, err = 0;
 
@@ -270,21 +276,30 @@ int mem__wait(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool use_r
         return -1;
     ms->blocked++;
     mem__unlock(ms);
-    if (use_read && deadline_ms < 0) {
+    if (use_read && deadline_ms < 0 && !set) {
         uint64_t v;
         r = read(w->efd, &v, sizeof(v)) < 0 ? -1 : 0;
     } else {
-        struct pollfd p = {.fd = w->efd, .events = POLLIN};
+        struct pollfd one;
         int timeout = -1;
+        if (!set) {
+            set = &one;
+            nset = 1;
+        }
+        set[0].fd = w->efd;
+        set[0].events = POLLIN;
+        set[0].revents = 0;
         if (deadline_ms >= 0) {
             int64_t left = deadline_ms - now_ms();
             timeout = left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
         }
-        r = poll(&p, 1, timeout);
+        r = poll(set, nset, timeout);
         if (r > 0) {
-            uint64_t v;
-            ssize_t n = read(w->efd, &v, sizeof(v));
-            (void)n;
+            if (set[0].revents & POLLIN) {
+                uint64_t v;
+                ssize_t n = read(w->efd, &v, sizeof(v));
+                (void)n;
+            }
             r = 0;
         } else if (r == 0) {
             r = 1;
@@ -742,10 +757,19 @@ static short file_poll(memio_file *f, short events)
     return f->cls->poll(f, events);
 }
 
+/* poll(2) over the system's own descriptors and, beside them, kernel
+ * descriptors (numbers below 8192: a real socket of the program's, a pipe,
+ * a timerfd), so that code under test keeps one poll loop: memory
+ * descriptors are scanned under the lock, kernel ones asked of the kernel,
+ * and a blocking wait sleeps in one poll(2) on the kernel descriptors and
+ * the waiter's eventfd together. */
 static int mem_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout_ms)
 {
+    enum { KSTACK = 32 };
     struct mem_sys *ms = mem_sys_of(sys);
     int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    struct pollfd kstack[KSTACK + 1], *kset = kstack;
+    nfds_t nk = 0, i, k;
     int r;
 
     if (nfds > 1024) {
@@ -759,26 +783,47 @@ static int mem_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout
         errno = EFAULT;
         return -1;
     }
+    for (i = 0; i < nfds; i++)
+        if (fds[i].fd >= 0 && fds[i].fd < MEM_FD_BASE)
+            nk++;
+    if (nk > KSTACK) {
+        kset = malloc((nk + 1) * sizeof(*kset));
+        if (!kset) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    /* kset[0] is the waiter's eventfd (mem__wait_set); 1.. the kernel's. */
+    for (i = 0, k = 1; i < nfds; i++) {
+        if (fds[i].fd >= 0 && fds[i].fd < MEM_FD_BASE) {
+            kset[k].fd = fds[i].fd;
+            kset[k].events = fds[i].events;
+            kset[k++].revents = 0;
+        }
+    }
     mem__lock(ms);
     for (;;) {
         int count = 0;
-        nfds_t i;
 
-        for (i = 0; i < nfds; i++) {
+        if (nk && poll(kset + 1, nk, 0) < 0) {
+            r = -1;
+            break;
+        }
+        for (i = 0, k = 1; i < nfds; i++) {
             memio_file *f;
             short mask;
 
             fds[i].revents = 0;
             if (fds[i].fd < 0)
                 continue;
-            f = mem__file(ms, fds[i].fd);
-            if (!f) {
+            if (fds[i].fd < MEM_FD_BASE) {
+                fds[i].revents = kset[k++].revents;
+            } else if (!(f = mem__file(ms, fds[i].fd))) {
                 fds[i].revents = POLLNVAL;
-                count++;
-                continue;
+            } else {
+                mask = file_poll(f, fds[i].events);
+                fds[i].revents = mask & (fds[i].events | POLLERR | POLLHUP);
             }
-            mask = file_poll(f, fds[i].events);
-            fds[i].revents = mask & (fds[i].events | POLLERR | POLLHUP);
             if (fds[i].revents)
                 count++;
         }
@@ -786,7 +831,7 @@ static int mem_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout
             r = count;
             break;
         }
-        r = mem__wait(ms, NULL, deadline, false);
+        r = mem__wait_set(ms, NULL, deadline, false, nk ? kset : NULL, nk + 1);
         if (r < 0)
             break;
         if (r == 1) {
@@ -795,6 +840,11 @@ static int mem_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout
         }
     }
     mem__unlock(ms);
+    if (kset != kstack) {
+        int e = errno;
+        free(kset);
+        errno = e;
+    }
     return r;
 }
 

@@ -14,6 +14,8 @@
 #include <limits.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -60,24 +62,113 @@ static void test_descriptors_start_at_8192_and_are_never_reused(void **state)
     ASSERT_ERR(memio_close(sys, INT_MAX), EBADF);
 }
 
-/* A stale or foreign descriptor polls as POLLNVAL; a negative one is skipped. */
+/* A stale memory descriptor polls as POLLNVAL, and so does a closed kernel
+ * one; a negative one is skipped. */
 static void test_poll_reports_pollnval_for_stale_descriptors(void **state)
 {
     memio_sys *sys = *state;
     int fd = tu_tun(sys, O_RDWR, "p0", IFF_TUN);
     int stale = memio_open(sys, "/dev/net/tun", O_RDWR);
+    int pipefd[2];
     struct pollfd p[4] = {
         {.fd = fd, .events = POLLOUT},
         {.fd = stale, .events = POLLIN},
         {.fd = -1, .events = POLLIN, .revents = 0x7f},
-        {.fd = 3, .events = POLLIN},
+        {.fd = 0, .events = POLLIN},
     };
+    assert_int_equal(pipe(pipefd), 0);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    p[3].fd = pipefd[0]; /* closed: the kernel says POLLNVAL */
     memio_close(sys, stale);
     assert_int_equal(memio_poll(sys, p, 4, 0), 3);
     assert_int_equal(p[0].revents, POLLOUT);
     assert_int_equal(p[1].revents, POLLNVAL);
     assert_int_equal(p[2].revents, 0);
     assert_int_equal(p[3].revents, POLLNVAL);
+}
+
+/* One poll over a memory tunnel and a kernel pipe: each reports its own
+ * readiness, and a blocking poll wakes for either. */
+struct poke {
+    int fd;
+    memio_tunnel *t;
+};
+
+static void *poke_later(void *arg)
+{
+    struct poke *pk = arg;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (pk->t) {
+        static const uint8_t pkt[20] = {0x45, 0, 0, 20};
+        memio_tunnel_inject(pk->t, pkt, sizeof(pkt));
+    } else {
+        ssize_t n = write(pk->fd, "x", 1);
+        (void)n;
+    }
+    return NULL;
+}
+
+static void test_poll_mixes_memory_and_kernel_descriptors(void **state)
+{
+    memio_sys *sys = *state;
+    int fd = tu_tun(sys, O_RDWR | O_NONBLOCK, "mix0", IFF_TUN | IFF_NO_PI);
+    memio_tunnel *t = memio_tunnel_get(sys, fd);
+    int pfd[2];
+    struct pollfd p[2];
+    struct poke pk;
+    pthread_t th;
+    char c;
+    assert_int_equal(pipe(pfd), 0);
+    p[0].fd = fd;
+    p[0].events = POLLIN;
+    p[1].fd = pfd[0];
+    p[1].events = POLLIN;
+    assert_int_equal(memio_poll(sys, p, 2, 0), 0);
+    /* the kernel side wakes a blocked poll */
+    pk.fd = pfd[1];
+    pk.t = NULL;
+    assert_int_equal(pthread_create(&th, NULL, poke_later, &pk), 0);
+    assert_int_equal(memio_poll(sys, p, 2, 5000), 1);
+    pthread_join(th, NULL);
+    assert_int_equal(p[0].revents, 0);
+    assert_int_equal(p[1].revents, POLLIN);
+    assert_int_equal(read(pfd[0], &c, 1), 1);
+    /* and so does the memory side */
+    pk.t = t;
+    assert_int_equal(pthread_create(&th, NULL, poke_later, &pk), 0);
+    assert_int_equal(memio_poll(sys, p, 2, 5000), 1);
+    pthread_join(th, NULL);
+    assert_int_equal(p[0].revents, POLLIN);
+    assert_int_equal(p[1].revents, 0);
+    close(pfd[0]);
+    close(pfd[1]);
+}
+
+/* More kernel descriptors than the poll keeps on its stack (32). */
+static void test_poll_over_many_kernel_descriptors(void **state)
+{
+    memio_sys *sys = *state;
+    enum { N = 40 };
+    int pipes[N][2], i;
+    struct pollfd p[N + 1];
+    p[N].fd = tu_tun(sys, O_RDWR | O_NONBLOCK, "many0", IFF_TUN);
+    p[N].events = POLLIN;
+    for (i = 0; i < N; i++) {
+        assert_int_equal(pipe(pipes[i]), 0);
+        p[i].fd = pipes[i][0];
+        p[i].events = POLLIN;
+    }
+    assert_int_equal(write(pipes[37][1], "y", 1), 1);
+    assert_int_equal(memio_poll(sys, p, N + 1, 1000), 1);
+    for (i = 0; i < N; i++)
+        assert_int_equal(p[i].revents, i == 37 ? POLLIN : 0);
+    assert_int_equal(p[N].revents, 0);
+    for (i = 0; i < N; i++) {
+        close(pipes[i][0]);
+        close(pipes[i][1]);
+    }
 }
 
 /* poll's own errors: NULL with nfds > 0 is EFAULT; nothing ready and no
@@ -417,6 +508,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_descriptors_start_at_8192_and_are_never_reused),
         T(test_poll_reports_pollnval_for_stale_descriptors),
+        T(test_poll_mixes_memory_and_kernel_descriptors),
+        T(test_poll_over_many_kernel_descriptors),
         T(test_poll_errors_and_timeouts),
         T(test_iovec_checks),
         T(test_registry_rules),

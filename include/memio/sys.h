@@ -75,8 +75,12 @@ int memio_ioctl(memio_sys *sys, int fd, unsigned long request, ... /* void *arg 
  * fails with EINVAL. */
 int memio_fcntl(memio_sys *sys, int fd, int cmd, ... /* arg, as fcntl(2) takes it */);
 
-/* poll(2).  A memory system polls its own descriptors; a descriptor it does
- * not hold gets POLLNVAL (a negative fd is skipped, as poll(2) does). */
+/* poll(2).  A memory system polls its own descriptors (8192 upwards; one it
+ * does not hold gets POLLNVAL) and, in the same call, kernel descriptors
+ * (below 8192: the program's real sockets, pipes, timers), so that code under
+ * test keeps one loop over its tunnel and its sockets; a blocking call wakes
+ * for either.  A negative fd is skipped, as poll(2) does.  ENOMEM when more
+ * than 32 kernel descriptors need a buffer and none can be had. */
 int memio_poll(memio_sys *sys, struct pollfd *fds, nfds_t nfds, int timeout_ms);
 
 /* Sends one UDP datagram toward the code under test.
