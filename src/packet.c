@@ -61,8 +61,6 @@ ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
                           const struct sockaddr_in *dst, uint16_t ip_id,
                           const void *payload, size_t len)
 {
-    struct iphdr ip;
-    struct udphdr udp;
     uint8_t *out = buf;
     uint16_t udp_len, sum;
 
@@ -83,47 +81,47 @@ ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
         return -1;
     }
     udp_len = (uint16_t)(MEMIO_UDP_HLEN + len);
-
-    memset(&ip, 0, sizeof ip);
-    ip.version = 4;
-    ip.ihl = MEMIO_IPV4_HLEN / 4;
-    ip.tos = 0;
-    ip.tot_len = htons((uint16_t)(UDP4_HLEN + len));
-    ip.id = htons(ip_id);
-    ip.frag_off = htons(IP_FLAG_DF);
-    ip.ttl = IP_DEFAULT_TTL;
-    ip.protocol = IPPROTO_UDP;
-    ip.saddr = src->sin_addr.s_addr;
-    ip.daddr = dst->sin_addr.s_addr;
-    /* Both checksums are summed in the host's byte order (csum.c) and
-     * the payload is summed while it is copied: one pass over it. */
-    ip.check = htons((uint16_t)~packet__csum_fold_native(sum32(&ip, sizeof ip)));
-
-    memset(&udp, 0, sizeof udp);
-    udp.source = src->sin_port;
-    udp.dest = dst->sin_port;
-    udp.len = htons(udp_len);
-    udp.check = 0;
     {
-        uint8_t head[20]; /* the pseudo-header, then the UDP header */
-        uint64_t acc64;
-        memcpy(head, &ip.saddr, 4);
-        memcpy(head + 4, &ip.daddr, 4);
-        head[8] = 0;
-        head[9] = IPPROTO_UDP;
-        memcpy(head + 10, &udp.len, 2);
-        memcpy(head + 12, &udp, sizeof udp);
-        acc64 = sum32(head, sizeof head);
-        if (len > 0)
-            acc64 = packet__csum_copy(acc64, out + UDP4_HLEN, payload, len);
-        sum = (uint16_t)~packet__csum_fold_native(acc64);
-    }
-    /* 0 in the field means "no checksum" (RFC 768): a sum that computes to
-     * 0 is sent as its other one's complement form, 0xffff. */
-    udp.check = htons(sum ? sum : 0xffff);
+        /* The IPv4 and UDP headers, byte by byte; both checksums summed in
+         * the host's byte order (csum.c), the payload while it is copied:
+         * one pass over it. */
+        uint8_t h[UDP4_HLEN], ph[4];
+        uint16_t tot = htons((uint16_t)(UDP4_HLEN + len)), id = htons(ip_id);
+        uint16_t ulen = htons(udp_len), c;
+        uint64_t acc;
 
-    memcpy(out, &ip, sizeof ip);
-    memcpy(out + MEMIO_IPV4_HLEN, &udp, sizeof udp);
+        h[0] = 0x45; /* version 4, IHL 5 */
+        h[1] = 0;    /* TOS */
+        memcpy(h + 2, &tot, 2);
+        memcpy(h + 4, &id, 2);
+        h[6] = IP_FLAG_DF >> 8;
+        h[7] = 0;
+        h[8] = IP_DEFAULT_TTL;
+        h[9] = IPPROTO_UDP;
+        h[10] = h[11] = 0;
+        memcpy(h + 12, &src->sin_addr.s_addr, 4);
+        memcpy(h + 16, &dst->sin_addr.s_addr, 4);
+        memcpy(h + 20, &src->sin_port, 2);
+        memcpy(h + 22, &dst->sin_port, 2);
+        memcpy(h + 24, &ulen, 2);
+        h[26] = h[27] = 0;
+        c = htons((uint16_t)~packet__csum_fold_native(sum32(h, MEMIO_IPV4_HLEN)));
+        memcpy(h + 10, &c, 2);
+        /* The pseudo-header: the addresses (h + 12), zero, protocol, the UDP
+         * length; then the UDP header (h + 20). */
+        ph[0] = 0;
+        ph[1] = IPPROTO_UDP;
+        memcpy(ph + 2, &ulen, 2);
+        acc = sum32(h + 12, 8) + sum32(ph, 4) + sum32(h + 20, 8);
+        if (len > 0)
+            acc = packet__csum_copy(acc, out + UDP4_HLEN, payload, len);
+        sum = (uint16_t)~packet__csum_fold_native(acc);
+        /* 0 in the field means "no checksum" (RFC 768): a sum that computes
+         * to 0 is sent as its other one's complement form, 0xffff. */
+        c = htons(sum ? sum : 0xffff);
+        memcpy(h + 26, &c, 2);
+        memcpy(out, h, sizeof h);
+    }
     return (ssize_t)(UDP4_HLEN + len);
 }
 
