@@ -142,7 +142,15 @@ int mem__install(struct mem_sys *ms, const memio_device_class *cls, int flags,
 /* Sends the signals collected while the lock was held. */
 void mem__send_signals(const struct mem_signal *sigs, size_t n);
 /* Whether any iovec entry with bytes has a pointer into the first page. */
-bool mem__iov_bad(const struct iovec *iov, int iovcnt);
+static inline bool mem__iov_bad(const struct iovec *iov, int iovcnt)
+{
+    int i;
+
+    for (i = 0; i < iovcnt; i++)
+        if (iov[i].iov_len && memio__bad_ptr(iov[i].iov_base))
+            return true;
+    return false;
+}
 /* Copies len bytes from src into the iovec, starting at offset off. */
 void mem__iov_put(const struct iovec *iov, int iovcnt, size_t off, const void *src,
                   size_t len);

@@ -383,16 +383,6 @@ void mem__send_signals(const struct mem_signal *sigs, size_t n)
 
 /* --- iovecs -------------------------------------------------------------- */
 
-bool mem__iov_bad(const struct iovec *iov, int iovcnt)
-{
-    int i;
-
-    for (i = 0; i < iovcnt; i++)
-        if (iov[i].iov_len && memio__bad_ptr(iov[i].iov_base))
-            return true;
-    return false;
-}
-
 void mem__iov_put(const struct iovec *iov, int iovcnt, size_t off, const void *src,
                   size_t len)
 {
