@@ -299,6 +299,23 @@ static void helper_join(struct helper *h)
     assert_int_equal(timed_join(h, JOIN_S), 0);
 }
 
+/* A blocking read on fd in this thread while helper `fn` acts from another;
+ * joins the helper, asserts it succeeded, and returns the read's result
+ * with its errno in *err. */
+static ssize_t read_beside(struct fixture *fx, helper_fn fn, int fd, memio_tunnel *t, int id,
+                           void *buf, size_t len, int *err)
+{
+    struct helper *h = helper_start(fx, fn, fx->sys, fd, t, id);
+    ssize_t r;
+
+    errno = 0;
+    r = memio_read(fx->sys, fd, buf, len);
+    *err = errno;
+    helper_join(h);
+    assert_int_equal(h->r, 0);
+    return r;
+}
+
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
@@ -754,17 +771,11 @@ static void test_link_down_under_blocked_reader_does_not_end_read(void **state)
     int fd = tun_fd(fx, O_RDWR, "bl0");
     memio_tunnel *t = memio_tunnel_get(fx->sys, fd);
     uint8_t buf[FRAME_CAP];
-    struct helper *h;
     ssize_t r;
     int err;
 
     assert_non_null(t);
-    h = helper_start(fx, down_then_alarm, fx->sys, fd, t, 0);
-    errno = 0;
-    r = memio_read(fx->sys, fd, buf, sizeof(buf));
-    err = errno;
-    helper_join(h);
-    assert_int_equal(h->r, 0);
+    r = read_beside(fx, down_then_alarm, fd, t, 0, buf, sizeof(buf), &err);
     assert_int_equal(r, -1);
     assert_int_equal(err, EINTR);
     assert_int_equal(atomic_load(&alarms), 1);
@@ -910,17 +921,11 @@ static int delete_under_reader(struct fixture *fx, const char *name, memio_tunne
     int fd = tun_fd(fx, O_RDWR, name);
     memio_tunnel *t = memio_tunnel_get(fx->sys, fd);
     uint8_t buf[FRAME_CAP];
-    struct helper *h;
     ssize_t r;
     int err;
 
     assert_non_null(t);
-    h = helper_start(fx, delete_when_main_asleep, fx->sys, fd, t, 0);
-    errno = 0;
-    r = memio_read(fx->sys, fd, buf, sizeof(buf));
-    err = errno;
-    helper_join(h);
-    assert_int_equal(h->r, 0);
+    r = read_beside(fx, delete_when_main_asleep, fd, t, 0, buf, sizeof(buf), &err);
     assert_int_equal(r, -1);
     assert_int_equal(err, EFAULT);
     *tp = t;
@@ -1058,17 +1063,11 @@ static void test_close_under_blocked_reader_is_ebadf(void **state)
     int fd = tun_fd(fx, O_RDWR, "cl0");
     memio_tunnel *t = memio_tunnel_get(fx->sys, fd);
     uint8_t buf[FRAME_CAP];
-    struct helper *h;
     ssize_t r;
     int err;
 
     assert_non_null(t);
-    h = helper_start(fx, close_when_main_asleep, fx->sys, fd, t, 0);
-    errno = 0;
-    r = memio_read(fx->sys, fd, buf, sizeof(buf));
-    err = errno;
-    helper_join(h);
-    assert_int_equal(h->r, 0);
+    r = read_beside(fx, close_when_main_asleep, fd, t, 0, buf, sizeof(buf), &err);
     assert_int_equal(r, -1);
     assert_int_equal(err, EBADF);
     assert_false(memio_tunnel_exists(t));
