@@ -15,7 +15,10 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "ring.h"
 #include "sys_internal.h"
@@ -42,6 +45,9 @@ struct memio_file {
     unsigned ndesc; /* descriptors referring to it */
     unsigned refs;  /* descriptors + calls in progress */
     bool closed;    /* its last descriptor was closed */
+    /* Room for a built-in class's per-file state (a TUN's struct
+     * tun_file), so that opening one costs a single allocation. */
+    _Alignas(max_align_t) unsigned char priv[64];
 };
 
 struct mem_fd {
@@ -77,7 +83,11 @@ struct mem_sys {
     pthread_cond_t idle; /* memio_sys_free waits on it for blocked calls to leave */
     unsigned perms;
     bool freeing;
-    /* The credentials the memory system acts with (L01-L08). */
+    /* The credentials the memory system acts with (L01-L08).  euid and
+     * egid count only without CAP_NET_ADMIN, which only
+     * memio_sys_set_credentials takes away, and it sets them too: so a new
+     * system does not read the process's (two system calls, which would
+     * double the cost of a fresh system). */
     uid_t euid;
     gid_t egid;
     bool cap_net_admin;
@@ -105,6 +115,18 @@ struct mem_sys {
 static inline struct mem_sys *mem_sys_of(memio_sys *sys)
 {
     return (struct mem_sys *)sys;
+}
+
+/* Zeroed memory from malloc: unlike calloc, malloc serves small blocks
+ * from glibc's per-thread cache, which a fresh device's few objects come
+ * back to at each free. */
+static inline void *mem__zalloc(size_t size)
+{
+    void *p = malloc(size);
+
+    if (p)
+        memset(p, 0, size);
+    return p;
 }
 
 /* sys_memory.c */

@@ -44,7 +44,7 @@ int memio_sys_is_memory(const memio_sys *sys)
 
 memio_sys *memio_sys_memory(void)
 {
-    struct mem_sys *ms = calloc(1, sizeof(*ms));
+    struct mem_sys *ms = mem__zalloc(sizeof(*ms));
 
     if (!ms) {
         errno = ENOMEM;
@@ -61,11 +61,10 @@ memio_sys *memio_sys_memory(void)
     ms->next_ifindex = 2; /* lo is 1, as in every network namespace */
     ms->next_port = 32768; /* the start of Linux's ephemeral range */
     ms->next_ip_id = 1;
-    ms->euid = geteuid();
-    ms->egid = getegid();
     ms->cap_net_admin = true;
     return &ms->base;
 }
+
 
 void memio_sys_set_permissions(memio_sys *sys, unsigned perms)
 {
@@ -145,7 +144,7 @@ static int file_flags_from_open(int flags)
 int mem__install(struct mem_sys *ms, const memio_device_class *cls, int flags,
                  memio_file **out)
 {
-    memio_file *f = calloc(1, sizeof(*f));
+    memio_file *f = mem__zalloc(sizeof(*f));
     int fd;
 
     if (!f) {

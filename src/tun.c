@@ -421,7 +421,7 @@ static bool ifindex_in_use(struct mem_sys *ms, int idx)
 
 static struct memio_tunnel *tunnel_new(struct mem_sys *ms, unsigned type, int idx)
 {
-    struct memio_tunnel *t = calloc(1, sizeof(*t));
+    struct memio_tunnel *t = mem__zalloc(sizeof(*t));
 
     if (!t) {
         errno = ENOMEM;
@@ -1326,13 +1326,11 @@ static short tun_poll(memio_file *f, short events)
 
 static int tun_open(memio_file *f, int flags)
 {
-    struct tun_file *tf = calloc(1, sizeof(*tf));
+    struct tun_file *tf = (struct tun_file *)(void *)f->priv;
 
+    _Static_assert(sizeof(struct tun_file) <= sizeof(f->priv), "tun_file fits memio_file.priv");
     (void)flags;
-    if (!tf) {
-        errno = ENOMEM;
-        return -1;
-    }
+    memset(tf, 0, sizeof(*tf));
     tf->file = f;
     tf->sndbuf = INT_MAX; /* C23 */
     memio_file_set_data(f, tf);
@@ -1354,7 +1352,6 @@ static void tun_close(memio_file *f)
 
     queue_detach(f->sys, tf);
     ring_free(&tf->rxq);
-    free(tf);
 }
 
 const memio_device_class memio_tun_device = {

@@ -81,8 +81,9 @@ void memio_sys_set_permissions(memio_sys *sys, unsigned perms);
 /* The credentials the memory system acts with, apart from the seed's
  * permissions: its effective uid and gid (compared with a persistent
  * device's owner and group, L06-L08) and whether it holds CAP_NET_ADMIN
- * (needed to create a device, L02).  A new system takes the process's
- * euid and egid, with CAP_NET_ADMIN.  No-op on the os system. */
+ * (needed to create a device, L02).  A new system acts with
+ * CAP_NET_ADMIN, which passes every owner and group check, so its ids
+ * matter only once this call sets them.  No-op on the os system. */
 void memio_sys_set_credentials(memio_sys *sys, uid_t euid, gid_t egid, int cap_net_admin);
 
 /* --- for device classes ------------------------------------------------ */
