@@ -57,6 +57,10 @@ memio_sys *memio_sys_memory(void)
     ms->devs_cap = MEM_INLINE_DEVS;
     pthread_mutex_init(&ms->lock, NULL);
     pthread_cond_init(&ms->idle, NULL);
+    ms->bias_thread = mem__self();
+    ms->bias_gone = !mem__bias_possible();
+    atomic_init(&ms->bias_on, !ms->bias_gone);
+    atomic_init(&ms->bias_busy, false);
     ms->perms = MEMIO_PERM_OPEN | MEMIO_PERM_IOCTL;
     ms->next_ifindex = 2; /* lo is 1, as in every network namespace */
     ms->next_port = 32768; /* the start of Linux's ephemeral range */
@@ -270,6 +274,10 @@ int mem__wait_set(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool u
         errno = EBADF;
         return -1;
     }
+    /* Only another thread can wake us: the bias goes.  Whatever changed
+     * while the lock was let go, the caller checks again (a spurious wake). */
+    if (mem__hold_mutex(ms))
+        return 0;
     w = waiter_get(ms);
     if (!w)
         return -1;
@@ -519,6 +527,13 @@ static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov,
     if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY)) {
         errno = EBADF;
         goto out;
+    }
+    if (!write && iovcnt == 1 && f->cls == &memio_tun_device) {
+        /* Cannot sleep, so needs no hold on the file. */
+        r = mem__tun_read_plain(f, iov[0].iov_base, iov[0].iov_len);
+        if (r != MEM_NOT_PLAIN)
+            goto out;
+        r = -1;
     }
     if (!(write ? f->cls->write != NULL : f->cls->read != NULL)) {
         errno = EINVAL;
@@ -872,10 +887,13 @@ static void mem_free(memio_sys *sys)
     size_t i;
 
     mem__lock(ms);
+    mem__hold_mutex(ms); /* for the condition variable */
     ms->freeing = true;
     mem__wake_all(ms);
-    while (ms->blocked)
+    while (ms->blocked) {
         pthread_cond_wait(&ms->idle, &ms->lock);
+        ms->mutex_held = true; /* the holders meanwhile cleared it */
+    }
     for (i = 0; i < ms->nfds; i++) {
         memio_file *f = ms->fds[i].file;
         if (!f)

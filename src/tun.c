@@ -1180,6 +1180,26 @@ static uint16_t frame_proto(const struct memio_tunnel *t, const uint8_t *fr, siz
     return 0;
 }
 
+ssize_t mem__tun_read_plain(memio_file *f, void *buf, size_t len)
+{
+    struct tun_file *tf = f->data;
+    struct memio_tunnel *t = tf->tun;
+    struct ring_slot *slot;
+    size_t total, n;
+
+    if (!t || !tf->rxq.count || !len || t->fail_reads ||
+        (t->flags & (IFF_NO_PI | IFF_VNET_HDR)) != IFF_NO_PI || memio__bad_ptr(buf))
+        return MEM_NOT_PLAIN;
+    slot = &tf->rxq.slots[tf->rxq.head];
+    total = slot->len;
+    n = len < total ? len : total; /* E05, G08: what fit; the rest is gone */
+    memcpy(buf, slot->buf, n);
+    t->stats.tx_packets++;
+    t->stats.tx_bytes += total;
+    ring_pop(&tf->rxq);
+    return (ssize_t)n;
+}
+
 static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
 {
     struct tun_file *tf = f->data;
@@ -1480,13 +1500,11 @@ int memio_tunnel_exists(const memio_tunnel *t)
 /* Picks the queue a frame goes to.  One queue: that one.  Several (IFF_MULTI_QUEUE):
  * a deterministic hash of the frame's bytes that name its flow keeps each flow on
  * one queue, as the kernel's flow hash does (M01). */
-static struct tun_file *select_queue(struct memio_tunnel *t, const uint8_t *fr, size_t len)
+static struct tun_file *select_queue_hash(struct memio_tunnel *t, const uint8_t *fr, size_t len)
 {
     uint32_t h = 2166136261u;
     size_t i, start = is_tap(t) ? ETH_HLEN : 0;
 
-    if (t->numqueues == 1)
-        return t->queues[0];
     if (len > start && fr[start] >> 4 == 6) {
         /* IPv6: next header (byte 6), addresses and ports (8..43). */
         for (i = start + 6; i < start + 44 && i < len; i++)
@@ -1506,6 +1524,12 @@ static struct tun_file *select_queue(struct memio_tunnel *t, const uint8_t *fr, 
     h *= 0xc2b2ae35u;
     h ^= h >> 16;
     return t->queues[h % t->numqueues];
+}
+
+static inline struct tun_file *select_queue(struct memio_tunnel *t, const uint8_t *fr,
+                                            size_t len)
+{
+    return t->numqueues == 1 ? t->queues[0] : select_queue_hash(t, fr, len);
 }
 
 /* The checks that decide whether the kernel would queue a transmitted frame
@@ -1546,26 +1570,30 @@ struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *h
     return slot;
 }
 
-int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring_slot *slot,
-                         struct mem_signal *sig)
+/* G24: the TX filter; G25: the queue's socket filter, which may also trim
+ * the frame (sk_filter_trim_cap).  False when they drop it. */
+static bool tap_filters_pass(struct memio_tunnel *t, struct tun_file *q, struct ring_slot *slot)
 {
-    if (is_tap(t)) {
-        /* G24: the TX filter; G25: the queue's socket filter, which may
-         * also trim the frame (sk_filter_trim_cap). */
-        bool pass = txfilter_pass(t, slot->buf, slot->len);
-        if (pass && q->filtered && t->filter) {
-            unsigned keep = mem__bpf_run(t->filter, slot->buf, slot->len);
-            if (!keep)
-                pass = false;
-            else if (keep < slot->len)
-                slot->len = keep;
-        }
-        if (!pass) {
-            slot->len = 0;
-            t->stats.tx_dropped++;
-            errno = EPERM;
-            return -1;
-        }
+    bool pass = txfilter_pass(t, slot->buf, slot->len);
+
+    if (pass && q->filtered && t->filter) {
+        unsigned keep = mem__bpf_run(t->filter, slot->buf, slot->len);
+        if (!keep)
+            pass = false;
+        else if (keep < slot->len)
+            slot->len = keep;
+    }
+    return pass;
+}
+
+static inline int xmit_commit(struct memio_tunnel *t, struct tun_file *q,
+                              struct ring_slot *slot, struct mem_signal *sig)
+{
+    if (is_tap(t) && (t->txflt_count || t->filter) && !tap_filters_pass(t, q, slot)) {
+        slot->len = 0;
+        t->stats.tx_dropped++;
+        errno = EPERM;
+        return -1;
     }
     ring_commit(&q->rxq);
     mem__wake_all(t->sys);
@@ -1574,6 +1602,12 @@ int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring
         sig->sig = q->file->sig ? q->file->sig : SIGIO;
     }
     return 0;
+}
+
+int mem__tun_xmit_commit(struct memio_tunnel *t, struct tun_file *q, struct ring_slot *slot,
+                         struct mem_signal *sig)
+{
+    return xmit_commit(t, q, slot, sig);
 }
 
 bool mem__tun_csum_offload(const struct memio_tunnel *t)
@@ -1606,7 +1640,7 @@ static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, 
     memcpy(slot->buf, frame, len);
     slot->len = len;
     slot->aux = 0;
-    return mem__tun_xmit_commit(t, q, slot, sig);
+    return xmit_commit(t, q, slot, sig);
 }
 
 static int inject_args(const memio_tunnel *t, const void *frame, size_t len)
