@@ -65,6 +65,11 @@ static uint16_t run_avx2(const uint8_t *p, size_t len)
 {
     return via(packet__csum_avx2, p, len);
 }
+
+static uint16_t run_avx512(const uint8_t *p, size_t len)
+{
+    return via(packet__csum_avx512, p, len);
+}
 #endif
 
 static uint16_t run_memio(const uint8_t *p, size_t len)
@@ -124,9 +129,9 @@ int main(int argc, char **argv)
     struct impl {
         const char *name;
         uint16_t (*fn)(const uint8_t *, size_t);
-    } impls[4];
+    } impls[5];
     int nimpl = 0, i, j, avx2 = 0;
-    double secs = 0.5, at1500[4] = {0};
+    double secs = 0.5, at1500[5] = {0};
     uint8_t *buf;
     size_t k;
 
@@ -144,6 +149,8 @@ int main(int argc, char **argv)
         impls[nimpl++] = (struct impl){"memio avx2", run_avx2};
         avx2 = 1;
     }
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+        impls[nimpl++] = (struct impl){"memio avx512", run_avx512};
 #endif
     impls[nimpl++] = (struct impl){"memio_inet_checksum", run_memio};
 

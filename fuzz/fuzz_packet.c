@@ -108,6 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #if defined(__x86_64__) || defined(__i386__)
             if (__builtin_cpu_supports("avx2"))
                 CHECK(fold(packet__csum_avx2(0, p + off, n - off)) == a);
+            if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+                CHECK(fold(packet__csum_avx512(0, p + off, n - off)) == a);
 #endif
             CHECK(memio_inet_checksum(p + off, n - off) == (uint16_t)~ntohs(a));
         }

@@ -3,8 +3,9 @@
  * UDP and ICMPv6.
  *
  * Every packet memio builds or checks goes through here, so it is fast:
- * the sum is taken in the host's byte order over 64-bit words (portable)
- * or 256-bit vectors (AVX2, chosen once at run time when the CPU has it),
+ * the sum is taken in the host's byte order over 64-bit words (portable),
+ * 256-bit vectors (AVX2) or 512-bit ones (AVX-512, whose masked loads take
+ * the tail too), the best the CPU has, chosen once at run time,
  * and converted to big-endian order once at the end.  This works because
  * one's complement addition commutes with byte swapping (RFC 1071 section
  * 2(B)): the folded sum of the native 16-bit words, byte-swapped, is the
@@ -163,7 +164,7 @@ __attribute__((target("avx2"))) uint64_t packet__csum_avx2(uint64_t s, const voi
 /* Copies len bytes from src to dst and adds them to the native-order sum,
  * in one pass: what a packet builder needs for its payload, which would
  * otherwise be read twice.  src and dst must not overlap. */
-static uint64_t csum_copy_portable(uint64_t s, void *dst, const void *src, size_t len)
+uint64_t packet__csum_copy_portable(uint64_t s, void *dst, const void *src, size_t len)
 {
     const uint8_t *p = src;
     uint8_t *d = dst;
@@ -199,8 +200,8 @@ static uint64_t csum_copy_portable(uint64_t s, void *dst, const void *src, size_
 }
 
 #ifdef HAVE_X86_AVX2
-__attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void *dst,
-                                                               const void *src, size_t len)
+__attribute__((target("avx2"))) uint64_t packet__csum_copy_avx2(uint64_t s, void *dst,
+                                                                const void *src, size_t len)
 {
     const uint8_t *p = src;
     uint8_t *d = dst;
@@ -208,7 +209,7 @@ __attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void 
     __m256i wide = _mm256_setzero_si256();
 
     if (len < 64)
-        return csum_copy_portable(s, dst, src, len);
+        return packet__csum_copy_portable(s, dst, src, len);
     while (len >= 32) {
         size_t block = len < AVX2_BLOCK ? len : AVX2_BLOCK;
         __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
@@ -239,7 +240,108 @@ __attribute__((target("avx2"))) static uint64_t csum_copy_avx2(uint64_t s, void 
         wide = _mm256_add_epi64(wide, avx2_widen(_mm256_add_epi32(a2, a3)));
     }
     s = avx2_fold_lanes(s, wide);
-    return csum_copy_portable(s, d, p, len);
+    return packet__csum_copy_portable(s, d, p, len);
+}
+
+/* The AVX-512 sum (AVX512F and AVX512BW): the AVX2 one's lanes, twice as
+ * wide.  The last 1 to 63 bytes are one masked load, whose bytes past the
+ * end read as zero (and never fault): the zero padding the portable sum
+ * gives its tail.  The copy writes them with a masked store, which touches
+ * nothing past dst + len. */
+#define AVX512_TARGET __attribute__((target("avx512f,avx512bw")))
+#define AVX512_BLOCK (1u << 20) /* bytes: as AVX2_BLOCK, the lanes cannot overflow */
+
+AVX512_TARGET static inline __m512i avx512_widen(__m512i v)
+{
+    const __m512i lo32 = _mm512_set1_epi64(0xffffffff);
+    return _mm512_add_epi64(_mm512_and_si512(v, lo32), _mm512_srli_epi64(v, 32));
+}
+
+/* Adds v's 16-bit words into the low (a) and high (b) halves' lanes. */
+AVX512_TARGET static inline void avx512_add_words(__m512i *a, __m512i *b, __m512i v)
+{
+    *a = _mm512_add_epi32(*a, _mm512_and_si512(v, _mm512_set1_epi32(0xffff)));
+    *b = _mm512_add_epi32(*b, _mm512_srli_epi32(v, 16));
+}
+
+AVX512_TARGET static inline __mmask64 avx512_tail_mask(size_t n)
+{
+    return (__mmask64)((1ull << n) - 1); /* 0 < n < 64 */
+}
+
+AVX512_TARGET uint64_t packet__csum_avx512(uint64_t s, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    __m512i wide = _mm512_setzero_si512(); /* eight 64-bit lanes: never overflow */
+
+    while (len) {
+        size_t block = len < AVX512_BLOCK ? len : AVX512_BLOCK;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+
+        len -= block;
+        while (block >= 128) {
+            avx512_add_words(&a0, &a1, _mm512_loadu_si512(p));
+            avx512_add_words(&a2, &a3, _mm512_loadu_si512(p + 64));
+            p += 128;
+            block -= 128;
+        }
+        if (block >= 64) {
+            avx512_add_words(&a0, &a1, _mm512_loadu_si512(p));
+            p += 64;
+            block -= 64;
+        }
+        if (block) {
+            avx512_add_words(&a2, &a3, _mm512_maskz_loadu_epi8(avx512_tail_mask(block), p));
+            p += block;
+        }
+        wide = _mm512_add_epi64(wide, avx512_widen(_mm512_add_epi32(a0, a1)));
+        wide = _mm512_add_epi64(wide, avx512_widen(_mm512_add_epi32(a2, a3)));
+    }
+    return add_carry(s, (uint64_t)_mm512_reduce_add_epi64(wide));
+}
+
+AVX512_TARGET uint64_t packet__csum_copy_avx512(uint64_t s, void *dst, const void *src,
+                                                size_t len)
+{
+    const uint8_t *p = src;
+    uint8_t *d = dst;
+    __m512i wide = _mm512_setzero_si512();
+
+    while (len) {
+        size_t block = len < AVX512_BLOCK ? len : AVX512_BLOCK;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+
+        len -= block;
+        while (block >= 128) {
+            __m512i v0 = _mm512_loadu_si512(p), v1 = _mm512_loadu_si512(p + 64);
+            _mm512_storeu_si512(d, v0);
+            _mm512_storeu_si512(d + 64, v1);
+            avx512_add_words(&a0, &a1, v0);
+            avx512_add_words(&a2, &a3, v1);
+            p += 128;
+            d += 128;
+            block -= 128;
+        }
+        if (block >= 64) {
+            __m512i v = _mm512_loadu_si512(p);
+            _mm512_storeu_si512(d, v);
+            avx512_add_words(&a0, &a1, v);
+            p += 64;
+            d += 64;
+            block -= 64;
+        }
+        if (block) {
+            __mmask64 k = avx512_tail_mask(block);
+            __m512i v = _mm512_maskz_loadu_epi8(k, p);
+            _mm512_mask_storeu_epi8(d, k, v);
+            avx512_add_words(&a2, &a3, v);
+            p += block;
+            d += block;
+        }
+        wide = _mm512_add_epi64(wide, avx512_widen(_mm512_add_epi32(a0, a1)));
+        wide = _mm512_add_epi64(wide, avx512_widen(_mm512_add_epi32(a2, a3)));
+    }
+    return add_carry(s, (uint64_t)_mm512_reduce_add_epi64(wide));
 }
 #endif
 
@@ -252,8 +354,9 @@ static uint64_t sum_resolve(uint64_t s, const void *data, size_t len);
  * are well defined (they all store the same pointer). */
 static sum_fn sum_impl = sum_resolve;
 
-/* Picks the fastest implementation this CPU runs.  MEMIO_CSUM=portable in
- * the environment forces the portable one (for comparing the two). */
+/* Picks the fastest implementation this CPU runs.  MEMIO_CSUM=portable or
+ * MEMIO_CSUM=avx2 in the environment caps the choice there (for comparing
+ * them). */
 static sum_fn sum_choose(void)
 {
     const char *force = getenv("MEMIO_CSUM");
@@ -261,6 +364,9 @@ static sum_fn sum_choose(void)
         return packet__csum_portable;
 #ifdef HAVE_X86_AVX2
     __builtin_cpu_init();
+    if (!(force && strcmp(force, "avx2") == 0) && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw"))
+        return packet__csum_avx512;
     if (__builtin_cpu_supports("avx2"))
         return packet__csum_avx2;
 #endif
@@ -274,14 +380,26 @@ static uint64_t sum_resolve(uint64_t s, const void *data, size_t len)
     return fn(s, data, len);
 }
 
-/* The name of the implementation memio_csum_add uses: "avx2" or
+/* The implementation in use, resolving it on the first call. */
+static sum_fn sum_current(void)
+{
+    sum_fn fn = __atomic_load_n(&sum_impl, __ATOMIC_RELAXED);
+
+    if (fn == sum_resolve) {
+        fn = sum_choose();
+        __atomic_store_n(&sum_impl, fn, __ATOMIC_RELAXED);
+    }
+    return fn;
+}
+
+/* The name of the implementation memio_csum_add uses: "avx512", "avx2" or
  * "portable". */
 const char *packet__csum_impl_name(void)
 {
-    sum_fn fn = __atomic_load_n(&sum_impl, __ATOMIC_RELAXED);
-    if (fn == sum_resolve)
-        fn = sum_choose();
+    sum_fn fn = sum_current();
 #ifdef HAVE_X86_AVX2
+    if (fn == packet__csum_avx512)
+        return "avx512";
     if (fn == packet__csum_avx2)
         return "avx2";
 #endif
@@ -326,15 +444,15 @@ uint64_t packet__csum_copy(uint64_t s, void *dst, const void *src, size_t len)
     if (dst == src)
         return packet__csum_portable(s, dst, len);
 #ifdef HAVE_X86_AVX2
-    if (len >= 64 && __atomic_load_n(&sum_impl, __ATOMIC_RELAXED) == packet__csum_avx2)
-        return csum_copy_avx2(s, dst, src, len);
-    if (len >= 64 && __atomic_load_n(&sum_impl, __ATOMIC_RELAXED) == sum_resolve &&
-        sum_choose() == packet__csum_avx2) {
-        __atomic_store_n(&sum_impl, packet__csum_avx2, __ATOMIC_RELAXED);
-        return csum_copy_avx2(s, dst, src, len);
+    {
+        sum_fn fn = sum_current();
+        if (fn == packet__csum_avx512)
+            return packet__csum_copy_avx512(s, dst, src, len);
+        if (fn == packet__csum_avx2)
+            return packet__csum_copy_avx2(s, dst, src, len);
     }
 #endif
-    return csum_copy_portable(s, dst, src, len);
+    return packet__csum_copy_portable(s, dst, src, len);
 }
 
 /* Folds sum to 16 bits and complements it. */

@@ -347,6 +347,20 @@ void mem__bpf_free(struct mem_bpf_prog *p);
 /* What the program returns for the packet: 0 drops it, less than len trims it. */
 unsigned mem__bpf_run(const struct mem_bpf_prog *p, const uint8_t *pkt, size_t len);
 
+/* Whether two MAC addresses are equal: two loads each, where a memcmp
+ * call costs several nanoseconds on every frame a TAP writes. */
+static inline bool mem__mac_eq(const uint8_t *a, const uint8_t *b)
+{
+    uint32_t a4, b4;
+    uint16_t a2, b2;
+
+    memcpy(&a4, a, 4);
+    memcpy(&b4, b, 4);
+    memcpy(&a2, a + 4, 2);
+    memcpy(&b2, b + 4, 2);
+    return a4 == b4 && a2 == b2;
+}
+
 /* A TAP (IFF_TAP, not IFF_TUN: a TUN wins when both were asked, B07). */
 static inline bool mem__is_tap(const struct memio_tunnel *t)
 {
@@ -357,6 +371,9 @@ static inline bool mem__is_tap(const struct memio_tunnel *t)
 extern const memio_device_class mem__udp_class;
 ssize_t mem__udp_recvfrom(memio_file *f, void *buf, size_t len, struct sockaddr *from,
                           socklen_t *fromlen);
+/* A receive descriptor's read with a datagram queued, into one good buffer;
+ * MEM_NOT_PLAIN, having changed nothing, otherwise (as mem__tun_read_plain). */
+ssize_t mem__udp_read_plain(memio_file *f, void *buf, size_t len);
 /* Offers a frame the program wrote to the tunnel's receive descriptors.
  * Returns true when it was addressed to one (delivered or dropped, and
  * counted), false when it belongs in take's queue. */

@@ -62,14 +62,20 @@ int packet__ip6_walk(const uint8_t *ip, size_t len, uint8_t *proto, size_t *l4_o
 
 /* The checksum implementations: each adds data's 16-bit words, in host
  * byte order, to a 64-bit one's complement accumulator.  memio_csum_add
- * uses the fastest the CPU has, chosen once (MEMIO_CSUM=portable forces the
- * portable one). */
+ * uses the fastest the CPU has, chosen once (MEMIO_CSUM=portable or avx2
+ * caps the choice).  The _copy ones also copy data to dst, which must not
+ * overlap it (packet__csum_copy below takes any buffers). */
 uint64_t packet__csum_portable(uint64_t acc, const void *data, size_t len);
+uint64_t packet__csum_copy_portable(uint64_t acc, void *dst, const void *src, size_t len);
 #if defined(__x86_64__) || defined(__i386__)
 /* Only on a CPU with AVX2 (__builtin_cpu_supports("avx2")). */
 uint64_t packet__csum_avx2(uint64_t acc, const void *data, size_t len);
+uint64_t packet__csum_copy_avx2(uint64_t acc, void *dst, const void *src, size_t len);
+/* Only on a CPU with AVX512F and AVX512BW. */
+uint64_t packet__csum_avx512(uint64_t acc, const void *data, size_t len);
+uint64_t packet__csum_copy_avx512(uint64_t acc, void *dst, const void *src, size_t len);
 #endif
-/* "avx2" or "portable": the one memio_csum_add uses. */
+/* "avx512", "avx2" or "portable": the one memio_csum_add uses. */
 const char *packet__csum_impl_name(void);
 
 /* The checksum in one pass with a copy (csum.c): copies len bytes from src

@@ -528,11 +528,17 @@ static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov,
         errno = EBADF;
         goto out;
     }
-    if (!write && iovcnt == 1 && f->cls == &memio_tun_device) {
-        /* Cannot sleep, so needs no hold on the file. */
-        r = mem__tun_read_plain(f, iov[0].iov_base, iov[0].iov_len);
-        if (r != MEM_NOT_PLAIN)
-            goto out;
+    if (!write && iovcnt == 1) {
+        /* The usual reads: they cannot sleep, so need no hold on the file. */
+        if (f->cls == &memio_tun_device) {
+            r = mem__tun_read_plain(f, iov[0].iov_base, iov[0].iov_len);
+            if (r != MEM_NOT_PLAIN)
+                goto out;
+        } else if (f->cls == &mem__udp_class) {
+            r = mem__udp_read_plain(f, iov[0].iov_base, iov[0].iov_len);
+            if (r != MEM_NOT_PLAIN)
+                goto out;
+        }
         r = -1;
     }
     if (!(write ? f->cls->write != NULL : f->cls->read != NULL)) {

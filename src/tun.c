@@ -779,7 +779,7 @@ static bool txfilter_pass(const struct memio_tunnel *t, const uint8_t *fr, size_
     if (!t->txflt_count || len < ETH_HLEN)
         return true;
     for (i = 0; i < t->txflt_count; i++)
-        if (memcmp(fr, t->txflt_addr[i], ETH_ALEN) == 0)
+        if (mem__mac_eq(fr, t->txflt_addr[i]))
             return true;
     if (fr[0] & 1)
         return (t->txflt_mask >> (ether_crc(fr) >> 26)) & 1;

@@ -429,7 +429,7 @@ static memio_drop_reason check_frame(const struct memio_tunnel *t, const uint8_t
     if (mem__is_tap(t)) {
         /* G11, G12: unicast to another MAC is dropped; broadcast and
          * multicast pass (G10, G13). */
-        if (len >= ETH_HLEN && !(fr[0] & 1) && memcmp(fr, t->mac, ETH_ALEN) != 0)
+        if (len >= ETH_HLEN && !(fr[0] & 1) && !mem__mac_eq(fr, t->mac))
             return MEMIO_DROP_OTHERHOST;
     } else if (ver && pi_proto != htons(ver == 4 ? ETH_P_IP : ETH_P_IPV6)) {
         return MEMIO_DROP_PI_PROTO; /* F02-F04: the PI proto is trusted */
@@ -682,6 +682,23 @@ static ssize_t udp_recv(memio_file *f, const struct iovec *iov, int iovcnt, stru
     us->rmem -= slot->aux;
     /* A datagram is read whole or not at all: the rest of it is gone. */
     ring_pop(&us->q);
+    return (ssize_t)n;
+}
+
+ssize_t mem__udp_read_plain(memio_file *f, void *buf, size_t len)
+{
+    struct udp_sock *us = f->data;
+    struct ring_slot *slot = ring_front(&us->q);
+    size_t n;
+
+    if (!slot)
+        return MEM_NOT_PLAIN;
+    n = len < slot->len ? len : slot->len;
+    if (n && memio__bad_ptr(buf))
+        return MEM_NOT_PLAIN;
+    memcpy(buf, slot->buf + SRC_META, n);
+    us->rmem -= slot->aux;
+    ring_pop(&us->q); /* read whole or not at all: the rest is gone */
     return (ssize_t)n;
 }
 
