@@ -347,6 +347,37 @@ void mem__bpf_free(struct mem_bpf_prog *p);
 /* What the program returns for the packet: 0 drops it, less than len trims it. */
 unsigned mem__bpf_run(const struct mem_bpf_prog *p, const uint8_t *pkt, size_t len);
 
+/* Copies a frame between buffers that do not overlap.  Up to 64 bytes
+ * inline, in at most four overlapping 16-byte moves: for a small frame the
+ * call to memcpy costs more than the copy (about 1 ns of an inject and a
+ * read's 10).  Larger frames go to memcpy. */
+static inline void mem__copy(void *dst, const void *src, size_t n)
+{
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+
+    if (n > 64) {
+        memcpy(d, s, n);
+    } else if (n >= 16) {
+        __builtin_memcpy(d, s, 16);
+        __builtin_memcpy(d + n - 16, s + n - 16, 16);
+        if (n > 32) {
+            __builtin_memcpy(d + 16, s + 16, 16);
+            __builtin_memcpy(d + n - 32, s + n - 32, 16);
+        }
+    } else if (n >= 8) {
+        __builtin_memcpy(d, s, 8);
+        __builtin_memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        __builtin_memcpy(d, s, 4);
+        __builtin_memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        d[0] = s[0];
+        d[n - 1] = s[n - 1];
+        d[n / 2] = s[n / 2];
+    }
+}
+
 /* Whether two MAC addresses are equal: two loads each, where a memcmp
  * call costs several nanoseconds on every frame a TAP writes. */
 static inline bool mem__mac_eq(const uint8_t *a, const uint8_t *b)

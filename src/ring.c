@@ -27,8 +27,9 @@ static int ring_grow(struct ring *r)
         s[i] = r->slots[(r->head + i) & (r->size - 1)];
     free(r->slots);
     r->slots = s;
-    r->size = want;
+    r->tail -= r->head;
     r->head = 0;
+    r->size = want;
     return 0;
 }
 
@@ -36,9 +37,9 @@ struct ring_slot *ring_reserve_slow(struct ring *r, size_t len)
 {
     struct ring_slot *slot;
 
-    if (r->count == r->size && ring_grow(r) < 0)
+    if (ring_count(r) == r->size && ring_grow(r) < 0)
         return NULL;
-    slot = &r->slots[(r->head + r->count) & (r->size - 1)];
+    slot = &r->slots[r->tail & (r->size - 1)];
     if (!slot->buf || slot->cap < len) {
         /* Round up so that frames of similar sizes share a buffer. */
         size_t cap = len < 2048 ? 2048 : (len + 1023) & ~(size_t)1023;
@@ -66,12 +67,12 @@ uint32_t ring_truncate(struct ring *r, uint32_t n)
 {
     uint32_t dropped = 0;
 
-    while (r->count > n) {
-        struct ring_slot *slot = &r->slots[(r->head + r->count - 1) & (r->size - 1)];
+    while (ring_count(r) > n) {
+        struct ring_slot *slot = &r->slots[(r->tail - 1) & (r->size - 1)];
         if (slot->cap > RING_KEEP_MAX)
             ring_slot_shrink(slot);
         slot->len = 0;
-        r->count--;
+        r->tail--;
         dropped++;
     }
     return dropped;

@@ -27,12 +27,22 @@ struct ring_slot {
     uint32_t aux; /* per-frame word for the owner (a receive fd: the charge) */
 };
 
+/* head and tail run freely (masked only to index) and each side moves only
+ * its own: a read advances head, a write tail.  A shared count that both
+ * sides change would chain every packet's store to the next one's load
+ * through memory, twice over. */
 struct ring {
     struct ring_slot *slots;
-    uint32_t size;  /* slots allocated: 0 or a power of two */
-    uint32_t head;  /* oldest */
-    uint32_t count; /* queued */
+    uint32_t size; /* slots allocated: 0 or a power of two */
+    uint32_t head; /* the oldest frame's index */
+    uint32_t tail; /* the next free slot's index */
 };
+
+/* How many frames are queued. */
+static inline uint32_t ring_count(const struct ring *r)
+{
+    return r->tail - r->head;
+}
 
 /* The slow half of ring_reserve: grows the array or the slot's buffer. */
 struct ring_slot *ring_reserve_slow(struct ring *r, size_t len);
@@ -43,14 +53,15 @@ struct ring_slot *ring_reserve_slow(struct ring *r, size_t len);
 static inline struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, size_t len)
 {
     struct ring_slot *slot;
+    uint32_t count = ring_count(r);
 
-    if (r->count >= limit) {
+    if (count >= limit) {
         errno = ENOBUFS;
         return NULL;
     }
-    if (r->count == r->size)
+    if (count == r->size)
         return ring_reserve_slow(r, len);
-    slot = &r->slots[(r->head + r->count) & (r->size - 1)];
+    slot = &r->slots[r->tail & (r->size - 1)];
     if (!slot->buf || slot->cap < len)
         return ring_reserve_slow(r, len);
     slot->len = 0;
@@ -60,13 +71,13 @@ static inline struct ring_slot *ring_reserve(struct ring *r, uint32_t limit, siz
 
 static inline void ring_commit(struct ring *r)
 {
-    r->count++;
+    r->tail++;
 }
 
 /* The oldest frame, or NULL when empty. */
 static inline struct ring_slot *ring_front(const struct ring *r)
 {
-    return r->count ? &r->slots[r->head] : NULL;
+    return r->head != r->tail ? &r->slots[r->head & (r->size - 1)] : NULL;
 }
 
 /* Gives back a buffer that grew past RING_KEEP_MAX. */
@@ -75,13 +86,12 @@ void ring_slot_shrink(struct ring_slot *slot);
 /* Dequeues the oldest frame. */
 static inline void ring_pop(struct ring *r)
 {
-    struct ring_slot *slot = &r->slots[r->head];
+    struct ring_slot *slot = &r->slots[r->head & (r->size - 1)];
 
     if (slot->cap > RING_KEEP_MAX)
         ring_slot_shrink(slot);
     slot->len = 0;
-    r->head = (r->head + 1) & (r->size - 1);
-    r->count--;
+    r->head++;
 }
 
 /* Keeps the oldest n frames and drops the rest; returns how many it dropped. */

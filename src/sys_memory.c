@@ -98,19 +98,21 @@ void memio_sys_set_credentials(memio_sys *sys, uid_t euid, gid_t egid, int cap_n
 
 /* --- descriptors ---------------------------------------------------------- */
 
+/* The file behind fd, or NULL, leaving errno alone. */
+static inline memio_file *mem__file_or_null(struct mem_sys *ms, int fd)
+{
+    size_t i = (size_t)(unsigned)fd - MEM_FD_BASE;
+
+    return fd >= MEM_FD_BASE && i < ms->nfds ? ms->fds[i].file : NULL;
+}
+
 memio_file *mem__file(struct mem_sys *ms, int fd)
 {
-    size_t i;
+    memio_file *f = mem__file_or_null(ms, fd);
 
-    if (fd < MEM_FD_BASE)
-        goto bad;
-    i = (size_t)fd - MEM_FD_BASE;
-    if (i >= ms->nfds || !ms->fds[i].file)
-        goto bad;
-    return ms->fds[i].file;
-bad:
-    errno = EBADF;
-    return NULL;
+    if (!f)
+        errno = EBADF;
+    return f;
 }
 
 /* Gives fd a new number; numbers only grow, so a stale one stays EBADF. */
@@ -528,19 +530,6 @@ static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov,
         errno = EBADF;
         goto out;
     }
-    if (!write && iovcnt == 1) {
-        /* The usual reads: they cannot sleep, so need no hold on the file. */
-        if (f->cls == &memio_tun_device) {
-            r = mem__tun_read_plain(f, iov[0].iov_base, iov[0].iov_len);
-            if (r != MEM_NOT_PLAIN)
-                goto out;
-        } else if (f->cls == &mem__udp_class) {
-            r = mem__udp_read_plain(f, iov[0].iov_base, iov[0].iov_len);
-            if (r != MEM_NOT_PLAIN)
-                goto out;
-        }
-        r = -1;
-    }
     if (!(write ? f->cls->write != NULL : f->cls->read != NULL)) {
         errno = EINVAL;
         goto out;
@@ -583,7 +572,10 @@ static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int io
 
 static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
 {
+    struct mem_sys *ms = mem_sys_of(sys);
     struct iovec iov = {.iov_base = buf, .iov_len = len};
+    memio_file *f;
+
     /* read(2) caps a count at MAX_RW_COUNT; anything larger than the
      * address space cannot be a valid buffer.  One buffer is a valid
      * iovec, so readv's checks are skipped. */
@@ -591,7 +583,24 @@ static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
         errno = EFAULT;
         return -1;
     }
-    return file_call_rw(mem_sys_of(sys), fd, &iov, 1, false);
+    /* The usual reads, of a TUN or a receive descriptor with a frame
+     * queued, in one short step: they cannot sleep, so need no hold on the
+     * file.  Any other read (or an error) goes the whole way. */
+    mem__lock(ms);
+    f = mem__file_or_null(ms, fd);
+    if (f && (f->flags & O_ACCMODE) != O_WRONLY && (f->flags & O_ACCMODE) != 3) {
+        ssize_t r = MEM_NOT_PLAIN;
+        if (f->cls == &memio_tun_device)
+            r = mem__tun_read_plain(f, buf, len);
+        else if (f->cls == &mem__udp_class)
+            r = mem__udp_read_plain(f, buf, len);
+        if (r != MEM_NOT_PLAIN) {
+            mem__unlock(ms);
+            return r;
+        }
+    }
+    mem__unlock(ms);
+    return file_call_rw(ms, fd, &iov, 1, false);
 }
 
 static ssize_t mem_writev(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)

@@ -998,7 +998,7 @@ static void dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,
         t->stats.take_dropped++;
         return;
     }
-    memcpy(slot->buf, frame, len);
+    mem__copy(slot->buf, frame, len);
     slot->len = len;
     slot->aux = pi_proto;
     ring_commit(&t->takeq);
@@ -1187,13 +1187,13 @@ ssize_t mem__tun_read_plain(memio_file *f, void *buf, size_t len)
     struct ring_slot *slot;
     size_t total, n;
 
-    if (!t || !tf->rxq.count || !len || t->fail_reads ||
+    if (!t || !ring_count(&tf->rxq) || !len || t->fail_reads ||
         (t->flags & (IFF_NO_PI | IFF_VNET_HDR)) != IFF_NO_PI || memio__bad_ptr(buf))
         return MEM_NOT_PLAIN;
-    slot = &tf->rxq.slots[tf->rxq.head];
+    slot = ring_front(&tf->rxq);
     total = slot->len;
     n = len < total ? len : total; /* E05, G08: what fit; the rest is gone */
-    memcpy(buf, slot->buf, n);
+    mem__copy(buf, slot->buf, n);
     t->stats.tx_packets++;
     t->stats.tx_bytes += total;
     ring_pop(&tf->rxq);
@@ -1272,7 +1272,7 @@ static ssize_t tun_read(memio_file *f, const struct iovec *iov, int iovcnt)
             errno = EFAULT;
             return -1;
         }
-        memcpy(iov[0].iov_base, slot->buf, n);
+        mem__copy(iov[0].iov_base, slot->buf, n);
         t->stats.tx_packets++;
         t->stats.tx_bytes += total;
         ring_pop(&tf->rxq);
@@ -1337,7 +1337,7 @@ static short tun_poll(memio_file *f, short events)
     (void)events;
     if (!tf->tun || !tf->tun->exists)
         return POLLERR; /* A11, H09, H10 */
-    if (tf->rxq.count)
+    if (ring_count(&tf->rxq))
         mask |= POLLIN | POLLRDNORM; /* H05 */
     if (tf->tun->up)
         mask |= POLLOUT | POLLWRNORM; /* H01, H03: IFF_UP, not carrier (H08) */
@@ -1554,8 +1554,8 @@ static int xmit_check(struct memio_tunnel *t)
     return 0;
 }
 
-struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *head,
-                                        size_t headlen, size_t len, struct tun_file **q)
+static inline struct ring_slot *xmit_reserve(struct memio_tunnel *t, const uint8_t *head,
+                                             size_t headlen, size_t len, struct tun_file **q)
 {
     struct ring_slot *slot;
 
@@ -1568,6 +1568,12 @@ struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *h
         return NULL;
     }
     return slot;
+}
+
+struct ring_slot *mem__tun_xmit_reserve(struct memio_tunnel *t, const uint8_t *head,
+                                        size_t headlen, size_t len, struct tun_file **q)
+{
+    return xmit_reserve(t, head, headlen, len, q);
 }
 
 /* G24: the TX filter; G25: the queue's socket filter, which may also trim
@@ -1626,7 +1632,7 @@ static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, 
         errno = EINVAL;
         return -1;
     }
-    slot = mem__tun_xmit_reserve(t, frame, len, len, &q);
+    slot = xmit_reserve(t, frame, len, len, &q);
     if (!slot)
         return -1;
     if (queue >= 0 && q != t->queues[queue]) {
@@ -1637,7 +1643,7 @@ static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, 
             return -1;
         }
     }
-    memcpy(slot->buf, frame, len);
+    mem__copy(slot->buf, frame, len);
     slot->len = len;
     slot->aux = 0;
     return xmit_commit(t, q, slot, sig);
@@ -1719,7 +1725,7 @@ ssize_t memio_tunnel_take(memio_tunnel *t, void *buf, size_t cap)
     } else if (memio__bad_ptr(buf) && slot->len) {
         errno = EFAULT;
     } else {
-        memcpy(buf, slot->buf, slot->len);
+        mem__copy(buf, slot->buf, slot->len);
         r = (ssize_t)slot->len;
         ring_pop(&t->takeq);
     }
@@ -1931,8 +1937,8 @@ void memio_tunnel_stats_get(const memio_tunnel *t, memio_tunnel_stats *st)
     *st = t->stats;
     st->tx_queued = 0;
     for (i = 0; i < t->numqueues; i++)
-        st->tx_queued += t->queues[i]->rxq.count;
-    st->take_queued = t->takeq.count;
+        st->tx_queued += ring_count(&t->queues[i]->rxq);
+    st->take_queued = ring_count(&t->takeq);
     mem__unlock(ms);
 }
 

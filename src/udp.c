@@ -667,7 +667,7 @@ static ssize_t udp_recv(memio_file *f, const struct iovec *iov, int iovcnt, stru
         return -1; /* the datagram stays queued */
     }
     if (iovcnt == 1)
-        memcpy(iov[0].iov_base, slot->buf + SRC_META, n);
+        mem__copy(iov[0].iov_base, slot->buf + SRC_META, n);
     else
         mem__iov_put(iov, iovcnt, 0, slot->buf + SRC_META, n);
     if (src) {
@@ -696,7 +696,7 @@ ssize_t mem__udp_read_plain(memio_file *f, void *buf, size_t len)
     n = len < slot->len ? len : slot->len;
     if (n && memio__bad_ptr(buf))
         return MEM_NOT_PLAIN;
-    memcpy(buf, slot->buf + SRC_META, n);
+    mem__copy(buf, slot->buf + SRC_META, n);
     us->rmem -= slot->aux;
     ring_pop(&us->q); /* read whole or not at all: the rest is gone */
     return (ssize_t)n;
@@ -787,7 +787,7 @@ static short udp_poll(memio_file *f, short events)
     short mask = POLLOUT | POLLWRNORM;
 
     (void)events;
-    if (us->q.count)
+    if (ring_count(&us->q))
         mask |= POLLIN | POLLRDNORM;
     return mask;
 }
