@@ -1489,7 +1489,7 @@ int memio_tunnel_ifindex(const memio_tunnel *t)
 
 int memio_tunnel_is_tap(const memio_tunnel *t)
 {
-    return is_tap(t);
+    LOCKED_READ(int, t, is_tap(t)); /* the type is fixed, but shares t->flags */
 }
 
 int memio_tunnel_exists(const memio_tunnel *t)
@@ -1628,6 +1628,11 @@ static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, 
     struct ring_slot *slot;
     struct tun_file *q;
 
+    /* Under the lock: t->flags is not constant (its type bits are). */
+    if (len > INJECT_MAX + (is_tap(t) ? ETH_HLEN : 0)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
     if (queue >= 0 && (unsigned)queue >= t->numqueues && t->exists) {
         errno = EINVAL;
         return -1;
@@ -1649,7 +1654,7 @@ static int inject_locked(struct memio_tunnel *t, const void *frame, size_t len, 
     return xmit_commit(t, q, slot, sig);
 }
 
-static int inject_args(const memio_tunnel *t, const void *frame, size_t len)
+static int inject_args(const void *frame, size_t len)
 {
     if (memio__bad_ptr(frame)) {
         errno = EFAULT;
@@ -1657,10 +1662,6 @@ static int inject_args(const memio_tunnel *t, const void *frame, size_t len)
     }
     if (!len) {
         errno = EINVAL;
-        return -1;
-    }
-    if (len > INJECT_MAX + (t->flags & IFF_TAP ? ETH_HLEN : 0)) {
-        errno = EMSGSIZE;
         return -1;
     }
     return 0;
@@ -1671,7 +1672,7 @@ static int inject(memio_tunnel *t, const void *frame, size_t len, int queue)
     struct mem_signal sig = {0, 0};
     int r;
 
-    if (inject_args(t, frame, len) < 0)
+    if (inject_args(frame, len) < 0)
         return -1;
     mem__lock(t->sys);
     r = inject_locked(t, frame, len, queue, &sig);
