@@ -38,7 +38,10 @@ memio_sys *memio_sys_os(void);
  * memio_register_device and memio_register_tun in device.h), both seed
  * permissions granted, descriptors numbered from 8192.  Returns NULL with
  * errno ENOMEM on failure.  The caller owns it and frees it with
- * memio_sys_free.  Safe to use from several threads at once. */
+ * memio_sys_free.  Safe to use from several threads at once; the thread
+ * that made it is fastest while it is the only one calling (no atomic
+ * instructions), and the first call from another thread costs a
+ * membarrier(2) once, after which every thread takes a mutex. */
 memio_sys *memio_sys_memory(void);
 
 /* Frees a memory system and everything it holds: descriptors, devices,
