@@ -276,10 +276,21 @@ int mem__wait_set(struct mem_sys *ms, memio_file *f, int64_t deadline_ms, bool u
         errno = EBADF;
         return -1;
     }
-    /* Only another thread can wake us: the bias goes.  Whatever changed
-     * while the lock was let go, the caller checks again (a spurious wake). */
-    if (mem__hold_mutex(ms))
+    if (!ms->mutex_held) {
+        /* Held by bias: only another thread can wake us, so the bias goes.
+         * The lock is let go for a moment, so the call counts as blocked
+         * meanwhile (memio_sys_free waits for it); whatever changed, the
+         * caller checks again (a spurious wake). */
+        ms->blocked++;
+        mem__hold_mutex(ms);
+        if (--ms->blocked == 0 && ms->freeing)
+            pthread_cond_broadcast(&ms->idle);
+        if (ms->freeing || (f && f->closed)) {
+            errno = EBADF;
+            return -1;
+        }
         return 0;
+    }
     w = waiter_get(ms);
     if (!w)
         return -1;
@@ -511,58 +522,61 @@ fail:
     return -1;
 }
 
-/* A read or write as the VFS does it: the descriptor, the access mode
- * (A25, A26: EBADF before the driver), then the class's callback, with the
- * file held so that a close meanwhile cannot free it. */
-static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov, int iovcnt,
-                            bool write)
+/* The descriptor's file if it is open for the call's direction (A25, A26:
+ * EBADF before the driver), or NULL with errno. */
+static inline memio_file *file_for_rw(struct mem_sys *ms, int fd, bool write)
 {
-    memio_file *f;
-    ssize_t r = -1;
+    memio_file *f = mem__file(ms, fd);
     int acc;
 
-    mem__lock(ms);
-    f = mem__file(ms, fd);
     if (!f)
-        goto out;
+        return NULL;
     acc = f->flags & O_ACCMODE;
     if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY)) {
         errno = EBADF;
-        goto out;
+        return NULL;
     }
+    return f;
+}
+
+/* The class's callback, with the file held so that a close meanwhile
+ * cannot free it; the lock held. */
+static ssize_t file_rw_held(memio_file *f, const struct iovec *iov, int iovcnt, bool write)
+{
+    ssize_t r;
+
     if (!(write ? f->cls->write != NULL : f->cls->read != NULL)) {
         errno = EINVAL;
-        goto out;
+        return -1;
     }
     f->refs++;
     r = write ? f->cls->write(f, iov, iovcnt) : f->cls->read(f, iov, iovcnt);
     file_release(f);
-out:
+    return r;
+}
+
+/* A read or write as the VFS does it: the descriptor, the access mode,
+ * for readv and writev the iovec, then the class's callback. */
+static ssize_t file_call_rw(struct mem_sys *ms, int fd, const struct iovec *iov, int iovcnt,
+                            bool write, bool vector)
+{
+    memio_file *f;
+    ssize_t r = -1;
+
+    mem__lock(ms);
+    f = file_for_rw(ms, fd, write);
+    if (f && (!vector || iov_check(iov, iovcnt) == 0))
+        r = file_rw_held(f, iov, iovcnt, write);
     mem__unlock(ms);
     return r;
 }
 
 /* readv and writev: the descriptor and the access mode come before the
- * iovec's checks, as in the VFS; then the call as read and write make it. */
+ * iovec's checks, as in the VFS (file_call_rw); then the call as read and
+ * write make it. */
 static ssize_t vector_rw(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt, bool write)
 {
-    struct mem_sys *ms = mem_sys_of(sys);
-    memio_file *f;
-    int acc;
-
-    mem__lock(ms);
-    f = mem__file(ms, fd);
-    if (f) {
-        acc = f->flags & O_ACCMODE;
-        if (acc == 3 || acc == (write ? O_RDONLY : O_WRONLY)) {
-            errno = EBADF;
-            f = NULL;
-        }
-    }
-    mem__unlock(ms);
-    if (!f || iov_check(iov, iovcnt) < 0)
-        return -1;
-    return file_call_rw(ms, fd, iov, iovcnt, write);
+    return file_call_rw(mem_sys_of(sys), fd, iov, iovcnt, write, true);
 }
 
 static ssize_t mem_readv(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
@@ -575,6 +589,7 @@ static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
     struct mem_sys *ms = mem_sys_of(sys);
     struct iovec iov = {.iov_base = buf, .iov_len = len};
     memio_file *f;
+    ssize_t r;
 
     /* read(2) caps a count at MAX_RW_COUNT; anything larger than the
      * address space cannot be a valid buffer.  One buffer is a valid
@@ -583,24 +598,25 @@ static ssize_t mem_read(memio_sys *sys, int fd, void *buf, size_t len)
         errno = EFAULT;
         return -1;
     }
-    /* The usual reads, of a TUN or a receive descriptor with a frame
-     * queued, in one short step: they cannot sleep, so need no hold on the
-     * file.  Any other read (or an error) goes the whole way. */
     mem__lock(ms);
-    f = mem__file_or_null(ms, fd);
-    if (f && (f->flags & O_ACCMODE) != O_WRONLY && (f->flags & O_ACCMODE) != 3) {
-        ssize_t r = MEM_NOT_PLAIN;
+    f = file_for_rw(ms, fd, false);
+    if (!f) {
+        r = -1;
+    } else {
+        /* The usual reads, of a TUN or a receive descriptor with a frame
+         * queued, in one short step: they cannot sleep, so need no hold on
+         * the file and skip the class's call.  Any other goes on under the
+         * same hold of the lock. */
+        r = MEM_NOT_PLAIN;
         if (f->cls == &memio_tun_device)
             r = mem__tun_read_plain(f, buf, len);
         else if (f->cls == &mem__udp_class)
             r = mem__udp_read_plain(f, buf, len);
-        if (r != MEM_NOT_PLAIN) {
-            mem__unlock(ms);
-            return r;
-        }
+        if (r == MEM_NOT_PLAIN)
+            r = file_rw_held(f, &iov, 1, false);
     }
     mem__unlock(ms);
-    return file_call_rw(ms, fd, &iov, 1, false);
+    return r;
 }
 
 static ssize_t mem_writev(memio_sys *sys, int fd, const struct iovec *iov, int iovcnt)
@@ -615,7 +631,7 @@ static ssize_t mem_write(memio_sys *sys, int fd, const void *buf, size_t len)
         errno = EFAULT;
         return -1;
     }
-    return file_call_rw(mem_sys_of(sys), fd, &iov, 1, true);
+    return file_call_rw(mem_sys_of(sys), fd, &iov, 1, true, false);
 }
 
 static int mem_close(memio_sys *sys, int fd)

@@ -41,7 +41,8 @@ memio_sys *memio_sys_os(void);
  * memio_sys_free.  Safe to use from several threads at once; the thread
  * that made it is fastest while it is the only one calling (no atomic
  * instructions), and the first call from another thread costs a
- * membarrier(2) once, after which every thread takes a mutex. */
+ * membarrier(2) once, after which every thread takes a mutex.  Not
+ * async-signal-safe: do not call it from a signal handler. */
 memio_sys *memio_sys_memory(void);
 
 /* Frees a memory system and everything it holds: descriptors, devices,

@@ -42,7 +42,8 @@ memio_tunnel *memio_tunnel_lookup(memio_sys *sys, const char *name);
 /* Flags given to open(2) for the descriptor that created the device. */
 int memio_tunnel_open_flags(const memio_tunnel *t);
 /* ifr_name given to TUNSETIFF as the kernel read it (at most 15 bytes); a
- * later TUNSETIFF that attaches to the same device rewrites it. */
+ * later TUNSETIFF that attaches to the same device rewrites it, so do not
+ * read it while another thread may be attaching. */
 const char *memio_tunnel_requested_name(const memio_tunnel *t);
 /* The name the device got ("tun0" for a "tun%d" template, B01). */
 const char *memio_tunnel_name(const memio_tunnel *t);
