@@ -171,7 +171,11 @@ bool mem__hold_mutex(struct mem_sys *ms);
 
 static inline void *mem__self(void)
 {
+#if defined(__x86_64__) || defined(__aarch64__)
     return __builtin_thread_pointer();
+#else
+    return (void *)(uintptr_t)pthread_self(); /* glibc: the same value, by a call */
+#endif
 }
 
 static inline void mem__lock(struct mem_sys *ms)
