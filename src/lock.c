@@ -80,14 +80,13 @@ void mem__lock_slow(struct mem_sys *ms)
     ms->mutex_held = true;
 }
 
-bool mem__hold_mutex(struct mem_sys *ms)
+void mem__hold_mutex(struct mem_sys *ms)
 {
     if (ms->mutex_held)
-        return false;
+        return;
     /* Held by bias: give it up for good, then queue for the mutex like
      * anyone else.  Another thread may get in between. */
     atomic_store_explicit(&ms->bias_on, false, memory_order_relaxed);
     atomic_store_explicit(&ms->bias_busy, false, memory_order_release);
     mem__lock_slow(ms);
-    return true;
 }

@@ -165,9 +165,11 @@ bool mem__is_memory(const memio_sys *sys);
 bool mem__bias_possible(void);
 void mem__lock_slow(struct mem_sys *ms);
 /* With the lock held either way, makes it held as the mutex (for a
- * condition variable, or to sleep).  Returns true when it had to let go
- * for a moment, so that another thread may have changed the state. */
-bool mem__hold_mutex(struct mem_sys *ms);
+ * condition variable, or to sleep).  When it was held by bias it is let go
+ * for a moment, so another thread may change the state (or begin
+ * memio_sys_free: a caller in the middle of a call counts itself in
+ * ms->blocked around this). */
+void mem__hold_mutex(struct mem_sys *ms);
 
 static inline void *mem__self(void)
 {

@@ -38,23 +38,6 @@ static uint32_t udp4_pseudo_sum(uint32_t saddr, uint32_t daddr, uint16_t udp_len
     return memio_csum_pseudo4(s, d, IPPROTO_UDP, udp_len);
 }
 
-/* The native-order sum (csum.c's convention) of a short header whose
- * length is a multiple of 4: 32-bit words added into 64 bits cannot carry
- * out, and fold the same as the 16-bit words would. */
-static inline uint64_t sum32(const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    uint64_t s = 0;
-    size_t i;
-
-    for (i = 0; i < len; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        s += w;
-    }
-    return s;
-}
-
 /* Writes an IPv4 header and UDP datagram carrying payload into buf, as the
  * kernel sends one (E03).  payload may already sit at buf + 28. */
 ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
@@ -105,14 +88,14 @@ ssize_t memio_packet_udp4(void *buf, size_t cap, const struct sockaddr_in *src,
         memcpy(h + 22, &dst->sin_port, 2);
         memcpy(h + 24, &ulen, 2);
         h[26] = h[27] = 0;
-        c = htons((uint16_t)~packet__csum_fold_native(sum32(h, MEMIO_IPV4_HLEN)));
+        c = htons((uint16_t)~packet__csum_fold_native(packet__sum32(h, MEMIO_IPV4_HLEN)));
         memcpy(h + 10, &c, 2);
         /* The pseudo-header: the addresses (h + 12), zero, protocol, the UDP
          * length; then the UDP header (h + 20). */
         ph[0] = 0;
         ph[1] = IPPROTO_UDP;
         memcpy(ph + 2, &ulen, 2);
-        acc = sum32(h + 12, 8) + sum32(ph, 4) + sum32(h + 20, 8);
+        acc = packet__sum32(h + 12, 8) + packet__sum32(ph, 4) + packet__sum32(h + 20, 8);
         if (len > 0)
             acc = packet__csum_copy(acc, out + UDP4_HLEN, payload, len);
         sum = (uint16_t)~packet__csum_fold_native(acc);
@@ -178,7 +161,7 @@ enum packet_udp4_verdict packet__udp4_check(const void *ip, size_t len, bool ver
     hlen = (size_t)iph.ihl * 4;
     if (hlen < MEMIO_IPV4_HLEN || hlen > len)
         return U4_IP_HEADER;
-    if (packet__csum_fold_native(sum32(p, hlen)) != 0xffff)
+    if (packet__csum_fold_native(packet__sum32(p, hlen)) != 0xffff)
         return U4_IP_CHECKSUM;
     /* Bytes past the total length are link padding: ignored (D17). */
     tot = ntohs(iph.tot_len);

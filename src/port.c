@@ -257,11 +257,9 @@ static void log_callback_failure(memio_port *port, size_t len, int err)
     port->log(msg, port->log_user);
 }
 
-int memio_port_read(memio_port *port)
+/* EFAULT for no port, EBADF for a stopped one. */
+static int port_check_open(const memio_port *port)
 {
-    size_t total = 0;
-    int count = 0;
-
     if (!port) {
         errno = EFAULT;
         return -1;
@@ -270,6 +268,16 @@ int memio_port_read(memio_port *port)
         errno = EBADF;
         return -1;
     }
+    return 0;
+}
+
+int memio_port_read(memio_port *port)
+{
+    size_t total = 0;
+    int count = 0;
+
+    if (port_check_open(port) < 0)
+        return -1;
     while (total < port->max_throughput) {
         ssize_t n = memio_read(port->sys, port->fd, port->buf, port->max_packet);
         int rc;
@@ -308,14 +316,8 @@ ssize_t memio_port_writev(memio_port *port, const struct iovec *iov, int iovcnt)
 {
     ssize_t n;
 
-    if (!port) {
-        errno = EFAULT;
+    if (port_check_open(port) < 0)
         return -1;
-    }
-    if (port->fd < 0) {
-        errno = EBADF;
-        return -1;
-    }
     do
         n = memio_writev(port->sys, port->fd, iov, iovcnt);
     while (n < 0 && errno == EINTR);

@@ -543,29 +543,15 @@ static inline uint64_t word4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 #endif
 }
 
-/* 32-bit native words of p added into 64 bits (len a multiple of 4). */
-static inline uint64_t sum_words(const uint8_t *p, size_t len)
-{
-    uint64_t s = 0;
-    size_t i;
-
-    for (i = 0; i < len; i += 4) {
-        uint32_t w;
-        memcpy(&w, p + i, 4);
-        s += w;
-    }
-    return s;
-}
-
 /* The sum a UDP checksum is verified against: the pseudo-header (the
  * addresses, read in place from the IP header; protocol; UDP length) and
  * the UDP header, in the native order of packet__csum_copy. */
 static uint64_t udp_head_sum(int ver, const uint8_t *ip, const uint8_t *udp)
 {
-    uint64_t s = ver == 4 ? sum_words(ip + 12, 8) : sum_words(ip + 8, 32);
+    uint64_t s = ver == 4 ? packet__sum32(ip + 12, 8) : packet__sum32(ip + 8, 32);
 
     s += word4(0, IPPROTO_UDP, udp[4], udp[5]);
-    return s + sum_words(udp, 8);
+    return s + packet__sum32(udp, 8);
 }
 
 bool mem__udp_dispatch(struct memio_tunnel *t, const uint8_t *frame, size_t len,

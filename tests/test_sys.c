@@ -1,7 +1,7 @@
 /*
  * test_sys.c — the I/O system itself: descriptors, the device registry and
- * device classes, the seed's permissions, fcntl, iovec checks, poll, the
- * lock's handover between threads, and the os system's table.
+ * device classes, the seed's permissions, fcntl, iovec checks, poll, a
+ * system made by a thread that exited, and the os system's table.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,6 @@
 #include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,83 +503,6 @@ static void test_os_system_passes_calls_through(void **state)
 
 /* --- the lock: biased toward the thread that made the system ------------ */
 
-#define HANDOVER_ROUNDS 200
-#define HANDOVER_FRAMES 1000
-
-struct handover {
-    memio_sys *sys;
-    int fd;
-    unsigned got, out_of_order, bad_reads;
-};
-
-/* Reads HANDOVER_FRAMES numbered frames without blocking, as they come. */
-static void *read_numbered(void *arg)
-{
-    struct handover *h = arg;
-    uint8_t buf[64];
-    uint32_t seq;
-
-    while (h->got < HANDOVER_FRAMES) {
-        ssize_t n = memio_read(h->sys, h->fd, buf, sizeof(buf));
-        if (n < 0) {
-            if (errno != EAGAIN)
-                h->bad_reads++;
-            sched_yield();
-            continue;
-        }
-        memcpy(&seq, buf + 20, sizeof(seq));
-        if (n != 24 || seq != h->got)
-            h->out_of_order++;
-        h->got++;
-    }
-    return NULL;
-}
-
-/* The thread that made a system takes the lock without atomics until a
- * second thread comes; then both take the mutex.  Here the second thread
- * arrives while the first is injecting as fast as it can: every frame must
- * still arrive once, in order, intact (and TSan sees no race).  Each round
- * is a new system, so a new handover. */
-static void test_lock_second_thread_takes_over_mid_stream(void **state)
-{
-    unsigned round;
-
-    (void)state;
-    for (round = 0; round < HANDOVER_ROUNDS; round++) {
-        struct handover h = {.sys = tu_memory()};
-        memio_tunnel_stats st;
-        memio_tunnel *t;
-        pthread_t th;
-        uint8_t frame[24] = {0x45};
-        uint32_t seq = 0;
-
-        h.fd = tu_tun(h.sys, O_RDWR | O_NONBLOCK, "tun0", IFF_TUN | IFF_NO_PI);
-        t = memio_tunnel_get(h.sys, h.fd);
-        /* A few frames on the fast path first, then the reader starts. */
-        for (; seq < 10; seq++) {
-            memcpy(frame + 20, &seq, sizeof(seq));
-            assert_int_equal(memio_tunnel_inject(t, frame, sizeof(frame)), 0);
-        }
-        assert_int_equal(pthread_create(&th, NULL, read_numbered, &h), 0);
-        while (seq < HANDOVER_FRAMES) {
-            memcpy(frame + 20, &seq, sizeof(seq));
-            if (memio_tunnel_inject(t, frame, sizeof(frame)) == 0)
-                seq++;
-            else if (errno == ENOBUFS)
-                sched_yield(); /* the queue is full (J01): let the reader catch up */
-            else
-                fail_msg("inject: %s", strerror(errno));
-        }
-        assert_int_equal(pthread_join(th, NULL), 0);
-        assert_int_equal(h.got, HANDOVER_FRAMES);
-        assert_int_equal(h.out_of_order, 0);
-        assert_int_equal(h.bad_reads, 0);
-        memio_tunnel_stats_get(t, &st);
-        assert_int_equal(st.tx_packets, HANDOVER_FRAMES);
-        memio_sys_free(h.sys);
-    }
-}
-
 struct maker {
     memio_sys *sys;
     int fd;
@@ -617,41 +539,6 @@ static void test_lock_system_made_by_a_thread_that_exited(void **state)
     memio_sys_free(m.sys);
 }
 
-struct late_inject {
-    memio_tunnel *t;
-    int r;
-};
-
-static void *inject_later(void *arg)
-{
-    struct late_inject *li = arg;
-    uint8_t frame[28] = {0x45};
-    struct timespec ts = {0, 20 * 1000 * 1000};
-
-    nanosleep(&ts, NULL);
-    li->r = memio_tunnel_inject(li->t, frame, sizeof(frame));
-    return NULL;
-}
-
-/* The maker's blocking read gives the bias up before it sleeps, since only
- * another thread can wake it; that thread's inject does (I01). */
-static void test_lock_owner_sleeps_and_another_thread_wakes_it(void **state)
-{
-    memio_sys *sys = *state;
-    int fd = tu_tun(sys, O_RDWR, "tun0", IFF_TUN | IFF_NO_PI);
-    struct late_inject li = {.t = memio_tunnel_get(sys, fd), .r = -2};
-    uint8_t buf[64];
-    pthread_t th;
-
-    assert_int_equal(pthread_create(&th, NULL, inject_later, &li), 0);
-    assert_int_equal(memio_read(sys, fd, buf, sizeof(buf)), 28);
-    assert_int_equal(pthread_join(th, NULL), 0);
-    assert_int_equal(li.r, 0);
-    /* And the maker goes on, now through the mutex. */
-    assert_int_equal(memio_tunnel_inject(li.t, buf, 28), 0);
-    assert_int_equal(memio_read(sys, fd, buf, sizeof(buf)), 28);
-}
-
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -673,9 +560,7 @@ int main(void)
         T(test_dup_keeps_device_until_last_close),
         cmocka_unit_test(test_null_system_is_efault_and_free_tolerates_null_and_os),
         cmocka_unit_test(test_os_system_passes_calls_through),
-        cmocka_unit_test(test_lock_second_thread_takes_over_mid_stream),
         cmocka_unit_test(test_lock_system_made_by_a_thread_that_exited),
-        T(test_lock_owner_sleeps_and_another_thread_wakes_it),
     };
     return cmocka_run_group_tests_name("memio_sys", tests, NULL, NULL);
 }

@@ -803,6 +803,10 @@ static void test_inject_from_another_thread_wakes_blocked_reader(void **state)
     assert_int_equal(wn, 32);
     assert_memory_equal(buf, want, wn);
     assert_int_equal(atomic_load(&guard_fires), 0);
+    /* The main thread made the system: it gave the lock's bias up to sleep
+     * (docs/internals.md) and goes on through the mutex. */
+    assert_int_equal(memio_tunnel_inject(t, want, wn), 0);
+    assert_int_equal(memio_read(fx->sys, fd, buf, sizeof(buf)), 32);
 }
 
 /* --- I05: SIGIO ------------------------------------------------------------ */
@@ -1417,6 +1421,57 @@ static void test_two_injectors_one_reader_every_frame_read_once(void **state)
     assert_int_equal(st.tx_queued, 0);
 }
 
+#define HANDOVER_ROUNDS 200
+
+static atomic_bool maker_injecting;
+
+/* reader, but only once the main thread is injecting, so that its first
+ * call (which takes the lock's bias away) lands in the middle of them. */
+static void reader_once_maker_injects(struct helper *h)
+{
+    while (!atomic_load(&maker_injecting))
+        sched_yield();
+    reader(h);
+}
+
+/* The thread that made a system takes its lock without atomic
+ * instructions until a second thread comes; the first call from that
+ * thread takes the bias away (docs/internals.md).  Here, on a new system
+ * each round, the maker injects one injector's frames, starts the reader,
+ * and injects the other's flat out while the reader arrives: every frame is
+ * still read once and in order (and ThreadSanitizer, which runs this suite
+ * in the test command, sees no race; with the handover's fence or wait
+ * removed it reports one in every run). */
+static void test_lock_handover_mid_stream_on_new_systems(void **state)
+{
+    struct fixture *fx = *state;
+    int round;
+
+    for (round = 0; round < HANDOVER_ROUNDS; round++) {
+        memio_sys *sys = tu_memory();
+        int fd = tu_tun(sys, O_RDWR, "ho0", IFF_TUN | IFF_NO_PI);
+        memio_tunnel *t = memio_tunnel_get(sys, fd);
+        struct helper in0 = {.t = t, .id = 0}, in1 = {.t = t, .id = 1}, *rd;
+
+        assert_non_null(t);
+        assert_int_equal(memio_tunnel_set_txqueuelen(t, 2 * PER_THREAD), 0);
+        injector(&in0); /* on this thread, the system's maker */
+        atomic_store(&maker_injecting, false);
+        rd = helper_start(fx, reader_once_maker_injects, sys, fd, t, 9);
+        atomic_store(&maker_injecting, true);
+        injector(&in1);
+        helper_join(rd);
+        assert_int_equal(in0.ok + in1.ok, 2 * PER_THREAD);
+        assert_int_equal(in0.errors + in1.errors, 0);
+        assert_int_equal(rd->errors, 0);
+        assert_int_equal(rd->ok, 2 * PER_THREAD);
+        assert_int_equal(rd->dups, 0);
+        assert_int_equal(rd->disorder, 0);
+        memio_sys_free(sys);
+        fx->nh = 0; /* joined: the slot is free for the next round */
+    }
+}
+
 /* The same on the default 500-frame queue (C69): the injectors meet a full
  * queue and retry on ENOBUFS (J01); every frame is still read exactly once
  * and each refused inject is counted in tx_dropped. */
@@ -1513,6 +1568,7 @@ int main(void)
         T(test_receive_udp_nonblocking_empty_read_is_eagain),
         T(test_four_writers_every_frame_taken_in_order),
         T(test_two_injectors_one_reader_every_frame_read_once),
+        T(test_lock_handover_mid_stream_on_new_systems),
         T(test_two_injectors_full_queue_retries_counted_as_drops),
     };
 
